@@ -1,0 +1,1 @@
+//! Graded exercises (placeholder until the exercises issue lands).

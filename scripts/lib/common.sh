@@ -1,0 +1,44 @@
+# Shared set-up for scripts/lab and scripts/test. Source it; it changes nothing outside the repo
+# except installing missing Debian packages when run as root.
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+export ROOT
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
+VENV="$ROOT/.venv"
+
+say() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
+
+# Debian packages the tests need: chromium (JupyterLab in a browser) and librsvg2-bin (SVG→PNG).
+ensure_apt() {
+  local missing=()
+  command -v chromium >/dev/null || missing+=(chromium)
+  command -v rsvg-convert >/dev/null || missing+=(librsvg2-bin)
+  [ ${#missing[@]} -eq 0 ] && return 0
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "missing Debian packages: ${missing[*]} (run: sudo apt-get install ${missing[*]})" >&2
+    return 1
+  fi
+  say "installing Debian packages: ${missing[*]}"
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+}
+
+# A project-local Python venv with the pinned Jupyter tools; rebuilt only when the pins change.
+ensure_venv() {
+  local req="$ROOT/tools/requirements.txt" stamp="$VENV/.requirements.sha256"
+  local want; want="$(sha256sum "$req" | cut -d' ' -f1)"
+  if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then return 0; fi
+  say "creating Python venv .venv/ from tools/requirements.txt"
+  rm -rf "$VENV"
+  python3 -m venv "$VENV"
+  "$VENV/bin/pip" install -q --disable-pip-version-check -r "$req"
+  echo "$want" > "$stamp"
+}
+
+# Keep Jupyter away from the user's home: every Jupyter path lives under .jupyter/ in the repo.
+isolate_jupyter() {
+  unset JUPYTER_PATH JUPYTER_CONFIG_PATH
+  export JUPYTER_PLATFORM_DIRS=1 JUPYTER_PREFER_ENV_PATH=1
+  export JUPYTER_DATA_DIR="$ROOT/.jupyter/data" JUPYTER_CONFIG_DIR="$ROOT/.jupyter/config"
+  export JUPYTER_RUNTIME_DIR="$ROOT/.jupyter/runtime" IPYTHONDIR="$ROOT/.jupyter/ipython"
+  export PATH="$VENV/bin:$PATH"
+}

@@ -1,0 +1,7 @@
+#!/usr/bin/env bash
+# Format, lint, and the workspace's Rust tests (release profile: shares the kernel's build).
+source "$(dirname "$0")/../lib/common.sh"
+cd "$ROOT"
+cargo fmt --all -- --check
+cargo clippy --locked --release --workspace --all-targets -- -D warnings
+cargo test --locked --release --workspace
