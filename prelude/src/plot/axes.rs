@@ -1,0 +1,567 @@
+//! Scales, ticks, number formatting, and the frame (title, grid, axes, legend) around a plot.
+
+use super::style::{self, GREY, GRID, HEIGHT, LABEL_SIZE, TICK_SIZE, TITLE_SIZE, WIDTH};
+use super::svg::{text_width, truncate, Anchor, Stroke, Svg, Text};
+
+/// Maps data values on one axis to pixels, linearly or logarithmically.
+#[derive(Copy, Clone, Debug)]
+pub(crate) struct Scale {
+    pub lo: f64,
+    pub hi: f64,
+    pub log: bool,
+    /// Pixel positions of `lo` and `hi` (for a y axis p0 > p1: up is smaller y).
+    pub p0: f64,
+    pub p1: f64,
+}
+
+impl Scale {
+    fn t(&self, v: f64) -> f64 {
+        if self.log {
+            let (a, b) = (self.lo.log10(), self.hi.log10());
+            (v.max(f64::MIN_POSITIVE).log10() - a) / (b - a)
+        } else {
+            (v - self.lo) / (self.hi - self.lo)
+        }
+    }
+    /// The pixel position of `v` (not clamped).
+    pub fn map(&self, v: f64) -> f64 {
+        self.p0 + self.t(v) * (self.p1 - self.p0)
+    }
+    /// The pixel position of `v`, clamped to the axis.
+    pub fn map_clamped(&self, v: f64) -> f64 {
+        self.p0 + self.t(v).clamp(0.0, 1.0) * (self.p1 - self.p0)
+    }
+    /// Whether `v` can be drawn on this axis at all (log axes cannot show values <= 0).
+    pub fn drawable(&self, v: f64) -> bool {
+        v.is_finite() && (!self.log || v > 0.0)
+    }
+}
+
+/// A "nice" step (1, 2 or 5 × 10^k) giving at most about `max` intervals over `span`.
+pub(crate) fn nice_step(span: f64, max: usize) -> f64 {
+    let raw = span / max.max(1) as f64;
+    if raw <= 0.0 || !raw.is_finite() {
+        return 1.0;
+    }
+    let mag = 10f64.powf(raw.log10().floor());
+    let f = raw / mag;
+    let nice = if f <= 1.0 {
+        1.0
+    } else if f <= 2.0 {
+        2.0
+    } else if f <= 5.0 {
+        5.0
+    } else {
+        10.0
+    };
+    nice * mag
+}
+
+/// Formats a tick value so that neighbouring ticks `step` apart stay distinguishable,
+/// with k/M/G suffixes for large numbers.
+pub(crate) fn fmt_tick(v: f64, step: f64) -> String {
+    if v == 0.0 {
+        return "0".into();
+    }
+    let a = v.abs();
+    for (div, suffix) in [(1e9, "G"), (1e6, "M"), (1e3, "k")] {
+        if a >= 10.0 * div || (a >= div && step >= div) {
+            return format!("{}{suffix}", fmt_tick(v / div, step / div));
+        }
+    }
+    if a < 1e-4 {
+        return format!("{v:.0e}");
+    }
+    let decimals = if step >= 1.0 {
+        0
+    } else {
+        (-step.log10() - 1e-9).ceil().max(0.0) as usize
+    };
+    format!("{v:.decimals$}")
+}
+
+/// Formats a value for annotations and summaries: about three significant figures.
+pub fn fmt_value(v: f64) -> String {
+    if !v.is_finite() {
+        return format!("{v}");
+    }
+    if v == 0.0 {
+        return "0".into();
+    }
+    let a = v.abs();
+    if a >= 1e6 {
+        return format!("{:.3}M", v / 1e6)
+            .trim_end_matches('0')
+            .trim_end_matches('.')
+            .to_string()
+            .replace(".M", "M");
+    }
+    if a >= 100.0 {
+        return format!("{v:.0}");
+    }
+    if a < 1e-3 {
+        return format!("{v:.2e}");
+    }
+    let decimals = (2 - a.log10().floor() as i32).max(0) as usize;
+    let s = format!("{v:.decimals$}");
+    if s.contains('.') {
+        s.trim_end_matches('0').trim_end_matches('.').to_string()
+    } else {
+        s
+    }
+}
+
+/// One axis: its extent, scale type, label, and labelled ticks.
+#[derive(Clone, Debug)]
+pub(crate) struct AxisSpec {
+    pub lo: f64,
+    pub hi: f64,
+    pub log: bool,
+    pub label: String,
+    pub ticks: Vec<(f64, String)>,
+    /// Unlabelled minor grid lines (log axes).
+    pub minor: Vec<f64>,
+    /// Categorical axes draw no grid line at each tick, and never rotate into a range.
+    pub categorical: bool,
+}
+
+impl AxisSpec {
+    /// A numeric axis covering `lo..=hi` (widened to nice round ends, unless `exact`).
+    pub fn numeric(lo: f64, hi: f64, log: bool, label: &str, max_ticks: usize, exact: bool) -> Self {
+        let (mut lo, mut hi) = if lo.is_finite() && hi.is_finite() {
+            (lo.min(hi), lo.max(hi))
+        } else {
+            (0.0, 1.0)
+        };
+        if log {
+            lo = if lo > 0.0 { lo } else { hi.max(1.0) / 10.0 };
+            hi = hi.max(lo);
+            if !exact {
+                lo = 10f64.powf(lo.log10().floor());
+                hi = 10f64.powf(hi.log10().ceil());
+            }
+            if hi <= lo {
+                hi = lo * 10.0;
+            }
+            let (a, b) = (lo.log10().floor() as i32, hi.log10().ceil() as i32);
+            let decades = (b - a).max(1) as usize;
+            // Every decade labelled when they fit; else every 2nd or 3rd.
+            let every = decades.div_ceil(max_ticks.max(2));
+            let mut ticks = Vec::new();
+            let mut minor = Vec::new();
+            for k in a..=b {
+                let base = 10f64.powi(k);
+                if base >= lo * 0.999 && base <= hi * 1.001 && (k - a) as usize % every == 0 {
+                    ticks.push((base, fmt_tick(base, base)));
+                }
+                for m in 2..10 {
+                    let v = base * m as f64;
+                    if v > lo && v < hi {
+                        if decades <= 2 && (m == 2 || m == 5) {
+                            ticks.push((v, fmt_tick(v, base)));
+                        } else if decades <= 6 {
+                            minor.push(v);
+                        }
+                    }
+                }
+            }
+            ticks.sort_by(|x, y| x.0.total_cmp(&y.0));
+            return AxisSpec {
+                lo,
+                hi,
+                log: true,
+                label: label.into(),
+                ticks,
+                minor,
+                categorical: false,
+            };
+        }
+        if hi - lo < 1e-12 * lo.abs().max(1.0) {
+            let pad = if lo == 0.0 { 1.0 } else { lo.abs() * 0.1 };
+            lo -= pad;
+            hi += pad;
+        }
+        let step = nice_step(hi - lo, max_ticks);
+        if !exact {
+            lo = (lo / step - 1e-9).floor() * step;
+            hi = (hi / step + 1e-9).ceil() * step;
+        }
+        let mut ticks = Vec::new();
+        let mut k = (lo / step - 1e-9).ceil();
+        while k * step <= hi + step * 1e-9 {
+            let v = k * step;
+            let v = if v.abs() < step * 1e-9 { 0.0 } else { v };
+            ticks.push((v, fmt_tick(v, step)));
+            k += 1.0;
+        }
+        AxisSpec {
+            lo,
+            hi,
+            log: false,
+            label: label.into(),
+            ticks,
+            minor: Vec::new(),
+            categorical: false,
+        }
+    }
+
+    /// An axis with one slot per name, at positions 0, 1, 2, …
+    pub fn categorical(names: &[String], label: &str) -> Self {
+        AxisSpec {
+            lo: -0.5,
+            hi: names.len().max(1) as f64 - 0.5,
+            log: false,
+            label: label.into(),
+            ticks: names
+                .iter()
+                .enumerate()
+                .map(|(i, s)| (i as f64, truncate(s, 28)))
+                .collect(),
+            minor: Vec::new(),
+            categorical: true,
+        }
+    }
+}
+
+/// How a legend entry's swatch is drawn.
+#[derive(Clone, Debug)]
+pub(crate) enum Swatch {
+    /// A line, optionally dashed, optionally with a marker shape.
+    Line {
+        dash: Option<&'static str>,
+        marker: Option<usize>,
+    },
+    /// A marker alone (scatter series).
+    Marker(usize),
+    /// A filled box with the given opacity.
+    Box(f64),
+    /// A cross (dropped messages).
+    Cross,
+}
+
+#[derive(Clone, Debug)]
+pub(crate) struct LegendEntry {
+    pub name: String,
+    pub color: String,
+    pub swatch: Swatch,
+}
+
+/// Space the legend column needs, in px (0 without entries).
+pub(crate) fn legend_width(entries: &[LegendEntry]) -> f64 {
+    entries
+        .iter()
+        .map(|e| text_width(&truncate(&e.name, 32), TICK_SIZE) + 34.0)
+        .fold(0.0, f64::max)
+}
+
+/// Draws a legend column with its top-left corner at (x, y).
+pub(crate) fn draw_legend(svg: &mut Svg, x: f64, y: f64, entries: &[LegendEntry]) {
+    svg.group("legend");
+    for (i, e) in entries.iter().enumerate() {
+        let cy = y + 8.0 + i as f64 * 20.0;
+        draw_swatch(svg, x, cy, e);
+        svg.text(
+            x + 28.0,
+            cy + 4.0,
+            &truncate(&e.name, 32),
+            &Text::new(TICK_SIZE).class("legend-label"),
+        );
+    }
+    svg.end();
+}
+
+/// Draws a legend as one row with its left end at (x, y), for wide figures; returns its width.
+pub(crate) fn draw_legend_row(svg: &mut Svg, x: f64, y: f64, entries: &[LegendEntry]) -> f64 {
+    svg.group("legend");
+    let mut cx = x;
+    for e in entries {
+        draw_swatch(svg, cx, y, e);
+        svg.text(
+            cx + 28.0,
+            y + 4.0,
+            &e.name,
+            &Text::new(TICK_SIZE).class("legend-label"),
+        );
+        cx += 28.0 + text_width(&e.name, TICK_SIZE) + 16.0;
+    }
+    svg.end();
+    cx - x
+}
+
+/// The width [`draw_legend_row`] will take.
+pub(crate) fn legend_row_width(entries: &[LegendEntry]) -> f64 {
+    entries
+        .iter()
+        .map(|e| 28.0 + text_width(&e.name, TICK_SIZE) + 16.0)
+        .sum()
+}
+
+fn draw_swatch(svg: &mut Svg, x: f64, cy: f64, e: &LegendEntry) {
+    match &e.swatch {
+        Swatch::Line { dash, marker } => {
+            let mut s = Stroke::new(&e.color, 2.0);
+            if let Some(d) = dash {
+                s = s.dash(d);
+            }
+            svg.line(x, cy, x + 22.0, cy, &s, "");
+            if let Some(m) = marker {
+                svg.marker(*m, x + 11.0, cy, 3.5, &e.color, "");
+            }
+        }
+        Swatch::Marker(m) => svg.marker(*m, x + 11.0, cy, 4.0, &e.color, ""),
+        Swatch::Box(op) => svg.rect(
+            x + 2.0,
+            cy - 6.0,
+            18.0,
+            12.0,
+            &e.color,
+            *op,
+            Some(&Stroke::new(&e.color, 1.0)),
+            "",
+        ),
+        Swatch::Cross => svg.cross(x + 11.0, cy, 4.5, &e.color, 2.0, ""),
+    }
+}
+
+/// The plot rectangle and the scales mapping data into it.
+#[derive(Copy, Clone, Debug)]
+pub(crate) struct Frame {
+    pub x: Scale,
+    pub y: Scale,
+    pub left: f64,
+    pub top: f64,
+    pub right: f64,
+    pub bottom: f64,
+}
+
+/// Options for [`draw_frame`].
+pub(crate) struct FrameOpts<'a> {
+    pub title: &'a str,
+    pub x: &'a AxisSpec,
+    pub y: &'a AxisSpec,
+    pub legend: &'a [LegendEntry],
+    /// Extra px reserved on the right (e.g. a colour bar).
+    pub extra_right: f64,
+    pub width: f64,
+    pub height: f64,
+}
+
+impl<'a> FrameOpts<'a> {
+    pub fn new(title: &'a str, x: &'a AxisSpec, y: &'a AxisSpec, legend: &'a [LegendEntry]) -> Self {
+        FrameOpts {
+            title,
+            x,
+            y,
+            legend,
+            extra_right: 0.0,
+            width: WIDTH,
+            height: HEIGHT,
+        }
+    }
+}
+
+/// Draws the title, grid, axes, tick labels, axis labels and legend; returns the frame that
+/// data marks are drawn into. The legend appears only for two or more entries.
+pub(crate) fn draw_frame(svg: &mut Svg, o: &FrameOpts) -> Frame {
+    let (w, h) = (o.width, o.height);
+    let y_tick_w = o
+        .y
+        .ticks
+        .iter()
+        .map(|(_, s)| text_width(s, TICK_SIZE))
+        .fold(0.0, f64::max);
+    let left = 16.0 + if o.y.label.is_empty() { 0.0 } else { 20.0 } + y_tick_w + 10.0;
+    let show_legend = o.legend.len() > 1;
+    let legend_w = if show_legend {
+        legend_width(o.legend) + 16.0
+    } else {
+        0.0
+    };
+    let right = w - 20.0 - legend_w - o.extra_right;
+    let top = 46.0;
+    // x tick labels: rotate when they would collide.
+    let slot = (right - left) / o.x.ticks.len().max(1) as f64;
+    let x_tick_w = o
+        .x
+        .ticks
+        .iter()
+        .map(|(_, s)| text_width(s, TICK_SIZE))
+        .fold(0.0, f64::max);
+    let rotate = x_tick_w + 6.0 > slot;
+    let tick_band = if rotate {
+        (x_tick_w * 0.62 + 12.0).min(120.0)
+    } else {
+        18.0
+    };
+    let bottom = h - 12.0 - if o.x.label.is_empty() { 0.0 } else { 20.0 } - tick_band - 6.0;
+    let frame = Frame {
+        x: Scale {
+            lo: o.x.lo,
+            hi: o.x.hi,
+            log: o.x.log,
+            p0: left,
+            p1: right,
+        },
+        y: Scale {
+            lo: o.y.lo,
+            hi: o.y.hi,
+            log: o.y.log,
+            p0: bottom,
+            p1: top,
+        },
+        left,
+        top,
+        right,
+        bottom,
+    };
+
+    // Title, centred over the plot area.
+    svg.text(
+        (left + right) / 2.0,
+        26.0,
+        o.title,
+        &Text::new(TITLE_SIZE)
+            .anchor(Anchor::Middle)
+            .bold()
+            .class("title"),
+    );
+
+    // Grid.
+    svg.group("grid");
+    let grid = Stroke::new(GRID, 1.0);
+    let minor = Stroke::new(GRID, 0.6).dash("2,3");
+    for v in &o.y.minor {
+        let py = frame.y.map(*v);
+        svg.line(left, py, right, py, &minor, "");
+    }
+    for v in &o.x.minor {
+        let px = frame.x.map(*v);
+        svg.line(px, top, px, bottom, &minor, "");
+    }
+    if !o.y.categorical {
+        for (v, _) in &o.y.ticks {
+            let py = frame.y.map(*v);
+            svg.line(left, py, right, py, &grid, "");
+        }
+    }
+    if !o.x.categorical {
+        for (v, _) in &o.x.ticks {
+            let px = frame.x.map(*v);
+            svg.line(px, top, px, bottom, &grid, "");
+        }
+    }
+    svg.end();
+
+    // Axes and tick labels.
+    svg.group("axes");
+    let axis = Stroke::new(GREY, 1.0);
+    svg.line(left, bottom, right, bottom, &axis, "x-axis");
+    svg.line(left, top, left, bottom, &axis, "y-axis");
+    for (v, s) in &o.y.ticks {
+        let py = frame.y.map(*v);
+        svg.line(left - 4.0, py, left, py, &axis, "");
+        svg.text(
+            left - 7.0,
+            py + 4.0,
+            s,
+            &Text::new(TICK_SIZE)
+                .anchor(Anchor::End)
+                .fill(GREY)
+                .class("tick"),
+        );
+    }
+    for (v, s) in &o.x.ticks {
+        let px = frame.x.map(*v);
+        svg.line(px, bottom, px, bottom + 4.0, &axis, "");
+        let t = Text::new(TICK_SIZE).fill(GREY).class("tick");
+        if rotate {
+            svg.text(
+                px + 3.0,
+                bottom + 12.0,
+                s,
+                &t.anchor(Anchor::End).rotate(-38.0),
+            );
+        } else {
+            svg.text(px, bottom + 17.0, s, &t.anchor(Anchor::Middle));
+        }
+    }
+    if !o.x.label.is_empty() {
+        svg.text(
+            (left + right) / 2.0,
+            h - 14.0,
+            &o.x.label,
+            &Text::new(LABEL_SIZE)
+                .anchor(Anchor::Middle)
+                .class("axis-label"),
+        );
+    }
+    if !o.y.label.is_empty() {
+        svg.text(
+            20.0,
+            (top + bottom) / 2.0,
+            &o.y.label,
+            &Text::new(LABEL_SIZE)
+                .anchor(Anchor::Middle)
+                .rotate(-90.0)
+                .class("axis-label"),
+        );
+    }
+    svg.end();
+
+    if show_legend {
+        draw_legend(svg, right + 16.0 + o.extra_right, top, o.legend);
+    }
+    frame
+}
+
+/// The extent of `vals` (finite values; positive only when `log`), or None.
+pub(crate) fn extent(vals: impl IntoIterator<Item = f64>, log: bool) -> Option<(f64, f64)> {
+    let mut lo = f64::INFINITY;
+    let mut hi = f64::NEG_INFINITY;
+    for v in vals {
+        if v.is_finite() && (!log || v > 0.0) {
+            lo = lo.min(v);
+            hi = hi.max(v);
+        }
+    }
+    (lo <= hi).then_some((lo, hi))
+}
+
+/// Max number of ticks that fit along an axis of `px` pixels.
+pub(crate) fn max_ticks(px: f64, per_tick: f64) -> usize {
+    ((px / per_tick).floor() as usize).clamp(2, 10)
+}
+
+/// The default series colour (re-exported here for the figure modules).
+pub(crate) fn series_color(i: usize) -> String {
+    style::color(i).to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ticks_are_round_and_cover_the_data() {
+        let a = AxisSpec::numeric(0.03, 0.97, false, "", 6, false);
+        let labels: Vec<&str> = a.ticks.iter().map(|t| t.1.as_str()).collect();
+        assert_eq!(labels, ["0.0", "0.2", "0.4", "0.6", "0.8", "1.0"]);
+        let a = AxisSpec::numeric(0.0, 47_000.0, false, "", 6, false);
+        assert_eq!(a.ticks.last().unwrap().1, "50k");
+        let a = AxisSpec::numeric(0.5, 150e6, true, "", 8, false);
+        let labels: Vec<&str> = a.ticks.iter().map(|t| t.1.as_str()).collect();
+        assert_eq!(labels, ["0.1", "10", "1k", "100k", "10M", "1G"]);
+        let a = AxisSpec::numeric(1.0, 80.0, true, "", 8, false);
+        let labels: Vec<&str> = a.ticks.iter().map(|t| t.1.as_str()).collect();
+        assert_eq!(labels, ["1", "2", "5", "10", "20", "50", "100"]);
+    }
+
+    #[test]
+    fn values_format_to_three_figures() {
+        assert_eq!(fmt_value(0.123456), "0.123");
+        assert_eq!(fmt_value(12.5), "12.5");
+        assert_eq!(fmt_value(1234.0), "1234");
+        assert_eq!(fmt_value(1.0), "1");
+        assert_eq!(fmt_tick(0.05, 0.05), "0.05");
+    }
+}

@@ -1,0 +1,86 @@
+//! [`Run`]: what one seeded run produced — history, observations, counters, and its trace.
+
+use crate::history::History;
+use crate::node::Observation;
+use crate::sim::Stats;
+use crate::stats::quantile;
+use crate::time::Time;
+use crate::trace::{NodeId, Trace};
+
+/// Why a run ended.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum Stop {
+    /// Nothing left to happen.
+    Quiet,
+    /// Reached the simulation's `until` time.
+    TimeLimit,
+    /// Reached `max_events` (likely a livelock: nodes that keep each other busy forever).
+    EventLimit,
+}
+
+/// The outcome of one seeded run.
+#[derive(Clone, Debug)]
+pub struct Run {
+    pub seed: u64,
+    /// Virtual time when the run stopped.
+    pub end: Time,
+    pub stopped: Stop,
+    pub stats: Stats,
+    /// Every client operation.
+    pub history: History,
+    /// Every value nodes recorded with `ctx.record`.
+    pub observations: Vec<Observation>,
+    /// The full trace (`None` for untraced runs, e.g. inside sweeps).
+    pub trace: Option<Trace>,
+}
+
+impl Run {
+    /// The trace of a traced run.
+    ///
+    /// # Panics
+    /// If the run was not traced (runs inside sweeps are not; use `Sim::run` for one traced run).
+    #[track_caller]
+    pub fn trace(&self) -> &Trace {
+        self.trace
+            .as_ref()
+            .expect("this run was not traced: use sim.run(seed) to get a trace")
+    }
+
+    /// Fraction of operations that succeeded.
+    pub fn ok_rate(&self) -> f64 {
+        self.history.ok_rate()
+    }
+
+    /// Median latency of successful operations, in ms (NaN if none succeeded).
+    pub fn p50(&self) -> f64 {
+        quantile(&self.history.ok_latencies_ms(), 0.5)
+    }
+
+    /// 99th-percentile latency of successful operations, in ms (NaN if none succeeded).
+    pub fn p99(&self) -> f64 {
+        quantile(&self.history.ok_latencies_ms(), 0.99)
+    }
+
+    /// Messages sent per client operation (NaN without operations).
+    pub fn msgs_per_op(&self) -> f64 {
+        if self.history.ops.is_empty() {
+            f64::NAN
+        } else {
+            self.stats.sent as f64 / self.history.ops.len() as f64
+        }
+    }
+
+    /// Values recorded under `key`, in time order.
+    pub fn observed<'a>(&'a self, key: &'a str) -> impl Iterator<Item = &'a Observation> + 'a {
+        self.observations.iter().filter(move |o| o.key == key)
+    }
+
+    /// The last value `node` recorded under `key`.
+    pub fn last(&self, node: NodeId, key: &str) -> Option<f64> {
+        self.observations
+            .iter()
+            .rev()
+            .find(|o| o.node == node && o.key == key)
+            .map(|o| o.value)
+    }
+}
