@@ -59,7 +59,11 @@ impl<M: 'static> Traitor<M> {
             match (out, &self.strategy) {
                 (Out::Send { .. }, Byzantine::Silent) => {}
                 (Out::Send { to, msg, bytes }, Byzantine::Lie(f) | Byzantine::Equivocate(f)) => {
-                    ctx.out.push(Out::Send { to, msg: f(to, msg), bytes })
+                    ctx.out.push(Out::Send {
+                        to,
+                        msg: f(to, msg),
+                        bytes,
+                    })
                 }
                 (other, _) => ctx.out.push(other),
             }

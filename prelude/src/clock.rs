@@ -124,9 +124,15 @@ mod tests {
 
     #[test]
     fn local_clock_offset_and_drift() {
-        let c = LocalClock { offset_us: 37_000, drift_ppm: 100.0 };
+        let c = LocalClock {
+            offset_us: 37_000,
+            drift_ppm: 100.0,
+        };
         assert_eq!(c.read(secs(10)), Time(10_000_000 + 37_000 + 1_000));
-        let behind = LocalClock { offset_us: -18_000, drift_ppm: 0.0 };
+        let behind = LocalClock {
+            offset_us: -18_000,
+            drift_ppm: 0.0,
+        };
         assert_eq!(behind.read(ms(5)), Time::ZERO, "never below zero");
         assert_eq!(c.true_span(Time(1_000_100)), Time(1_000_000));
     }

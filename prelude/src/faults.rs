@@ -92,7 +92,10 @@ impl Faults {
         G: IntoIterator<Item = I>,
         I: IntoIterator<Item = NodeId>,
     {
-        let groups = groups.into_iter().map(|g| g.into_iter().collect()).collect();
+        let groups = groups
+            .into_iter()
+            .map(|g| g.into_iter().collect())
+            .collect();
         self.at(Trigger::At(t), FaultAction::Partition(groups))
     }
 
@@ -102,7 +105,10 @@ impl Faults {
         G: IntoIterator<Item = I>,
         I: IntoIterator<Item = NodeId>,
     {
-        let groups = groups.into_iter().map(|g| g.into_iter().collect()).collect();
+        let groups = groups
+            .into_iter()
+            .map(|g| g.into_iter().collect())
+            .collect();
         self.at(Trigger::AfterDeliveries(n), FaultAction::Partition(groups))
     }
 
@@ -162,10 +168,18 @@ impl Faults {
         let mut clocks = vec![LocalClock::default(); n];
         for &(node, offset_ms, drift_ppm) in &self.clocks {
             if !offset_ms.is_finite() {
-                p.push(ConfigError::new("clock offset_ms", offset_ms, "a finite number of milliseconds"));
+                p.push(ConfigError::new(
+                    "clock offset_ms",
+                    offset_ms,
+                    "a finite number of milliseconds",
+                ));
             }
             if !(drift_ppm.is_finite() && drift_ppm > -1e6) {
-                p.push(ConfigError::new("clock drift_ppm", drift_ppm, "a finite rate above -1,000,000 ppm"));
+                p.push(ConfigError::new(
+                    "clock drift_ppm",
+                    drift_ppm,
+                    "a finite rate above -1,000,000 ppm",
+                ));
             }
             match clocks.get_mut(node) {
                 Some(c) => {
@@ -260,7 +274,10 @@ mod tests {
         c.partition(&[vec![0, 1], vec![2, 3]]);
         assert!(c.blocked(0, 2) && c.blocked(3, 1));
         assert!(!c.blocked(0, 1) && !c.blocked(2, 3));
-        assert!(!c.blocked(4, 0) && !c.blocked(2, 4), "unlisted node 4 reaches everyone");
+        assert!(
+            !c.blocked(4, 0) && !c.blocked(2, 4),
+            "unlisted node 4 reaches everyone"
+        );
         c.heal();
         c.one_way(&[0], &[1]);
         assert!(c.blocked(0, 1) && !c.blocked(1, 0));

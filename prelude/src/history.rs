@@ -16,10 +16,19 @@ pub type Value = i64;
 /// What a client asked for.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum OpKind {
-    Read { key: Key },
-    Write { key: Key, value: Value },
+    Read {
+        key: Key,
+    },
+    Write {
+        key: Key,
+        value: Value,
+    },
     /// Compare-and-set: write `new` only if the current value is `expected`.
-    Cas { key: Key, expected: Value, new: Value },
+    Cas {
+        key: Key,
+        expected: Value,
+        new: Value,
+    },
     /// Anything else, by name; the linearizability checker ignores these.
     Other(String),
 }
@@ -28,7 +37,9 @@ impl OpKind {
     /// The key the operation touches, if it is a register operation.
     pub fn key(&self) -> Option<Key> {
         match self {
-            OpKind::Read { key } | OpKind::Write { key, .. } | OpKind::Cas { key, .. } => Some(*key),
+            OpKind::Read { key } | OpKind::Write { key, .. } | OpKind::Cas { key, .. } => {
+                Some(*key)
+            }
             OpKind::Other(_) => None,
         }
     }

@@ -66,14 +66,22 @@ pub struct MsgRecord {
 #[derive(Clone, Debug, PartialEq)]
 pub enum EventKind {
     Start,
-    Timer { tag: u64 },
+    Timer {
+        tag: u64,
+    },
     Crash,
     Restart,
-    Pause { until: Time },
+    Pause {
+        until: Time,
+    },
     /// Links cut; each pair is a directed `(from, to)` that can no longer deliver.
-    Partition { cut: Vec<(NodeId, NodeId)> },
+    Partition {
+        cut: Vec<(NodeId, NodeId)>,
+    },
     Heal,
-    Log { text: String },
+    Log {
+        text: String,
+    },
 }
 
 /// A node-level or network-level event. `node` is `None` for network-wide events.
@@ -177,7 +185,11 @@ impl fmt::Display for Trace {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut lines: Vec<(Time, usize, String)> = Vec::new();
         for m in &self.messages {
-            let dup = if m.duplicate_of.is_some() { " (dup)" } else { "" };
+            let dup = if m.duplicate_of.is_some() {
+                " (dup)"
+            } else {
+                ""
+            };
             let (a, b) = (self.name(m.from), self.name(m.to));
             lines.push((
                 m.sent_at,

@@ -32,29 +32,53 @@ pub struct Delay {
 impl Delay {
     /// Always exactly `ms`.
     pub fn constant(ms: f64) -> Delay {
-        Delay { base: 0.0, shape: Shape::Const(ms) }
+        Delay {
+            base: 0.0,
+            shape: Shape::Const(ms),
+        }
     }
 
     /// Uniform between `lo_ms` and `hi_ms`.
     pub fn uniform(lo_ms: f64, hi_ms: f64) -> Delay {
-        Delay { base: 0.0, shape: Shape::Uniform { lo: lo_ms, hi: hi_ms } }
+        Delay {
+            base: 0.0,
+            shape: Shape::Uniform {
+                lo: lo_ms,
+                hi: hi_ms,
+            },
+        }
     }
 
     /// Exponential with the given mean: many short delays, an occasional long one.
     pub fn exponential(mean_ms: f64) -> Delay {
-        Delay { base: 0.0, shape: Shape::Exponential { mean: mean_ms } }
+        Delay {
+            base: 0.0,
+            shape: Shape::Exponential { mean: mean_ms },
+        }
     }
 
     /// Log-normal with the given median and log-space spread `sigma` (≈0.5 is a typical
     /// datacentre RPC; 1.0 and more gives heavy tails).
     pub fn lognormal(median_ms: f64, sigma: f64) -> Delay {
-        Delay { base: 0.0, shape: Shape::LogNormal { median: median_ms, sigma } }
+        Delay {
+            base: 0.0,
+            shape: Shape::LogNormal {
+                median: median_ms,
+                sigma,
+            },
+        }
     }
 
     /// Pareto with minimum `scale_ms` and tail index `shape` (smaller = heavier tail; below 2
     /// the variance is infinite).
     pub fn pareto(scale_ms: f64, shape: f64) -> Delay {
-        Delay { base: 0.0, shape: Shape::Pareto { scale: scale_ms, shape } }
+        Delay {
+            base: 0.0,
+            shape: Shape::Pareto {
+                scale: scale_ms,
+                shape,
+            },
+        }
     }
 
     /// Adds a fixed floor (propagation time) under the random part.
@@ -159,7 +183,10 @@ mod tests {
             Delay::pareto(1.0, 3.0),
         ] {
             let (got, want) = (mean_of(&d), d.mean_ms());
-            assert!((got - want).abs() / want < 0.05, "{d:?}: mean {got} vs {want}");
+            assert!(
+                (got - want).abs() / want < 0.05,
+                "{d:?}: mean {got} vs {want}"
+            );
         }
     }
 

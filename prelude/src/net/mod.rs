@@ -221,9 +221,17 @@ pub(crate) struct NetRt {
 
 impl NetRt {
     /// Decides the fate of a message of `bytes` sent now on `from → to`.
-    pub fn send(&mut self, from: NodeId, to: NodeId, bytes: usize, now: Time, rng: &mut Rng) -> Verdict {
+    pub fn send(
+        &mut self,
+        from: NodeId,
+        to: NodeId,
+        bytes: usize,
+        now: Time,
+        rng: &mut Rng,
+    ) -> Verdict {
         let link = self.overrides.get(&(from, to)).unwrap_or(&self.base);
-        let stateful = link.fifo || link.us_per_byte > 0.0 || matches!(link.loss, Loss::Bursty { .. });
+        let stateful =
+            link.fifo || link.us_per_byte > 0.0 || matches!(link.loss, Loss::Bursty { .. });
         let mut scratch = LinkState::default();
         let state = if stateful {
             self.state.entry((from, to)).or_default()
@@ -327,7 +335,10 @@ mod tests {
         let f = order(true);
         assert!(f.windows(2).all(|w| w[0] <= w[1]));
         let u = order(false);
-        assert!(u.windows(2).any(|w| w[0] > w[1]), "random delays should reorder");
+        assert!(
+            u.windows(2).any(|w| w[0] > w[1]),
+            "random delays should reorder"
+        );
     }
 
     #[test]

@@ -99,7 +99,11 @@ impl<M: Clone + Debug + 'static> Sim<M> {
         }
     }
 
-    fn add<N: Node<M>>(mut self, role: Role, make: impl Fn(NodeId) -> N + Send + Sync + 'static) -> Self {
+    fn add<N: Node<M>>(
+        mut self,
+        role: Role,
+        make: impl Fn(NodeId) -> N + Send + Sync + 'static,
+    ) -> Self {
         self.factories
             .push(Arc::new(move |id| Box::new(make(id)) as Box<dyn Node<M>>));
         self.roles.push(role);
@@ -113,7 +117,11 @@ impl<M: Clone + Debug + 'static> Sim<M> {
     }
 
     /// Adds `count` servers, each built by `make(its id)`.
-    pub fn nodes<N: Node<M>>(mut self, count: usize, make: impl Fn(NodeId) -> N + Send + Sync + 'static) -> Self {
+    pub fn nodes<N: Node<M>>(
+        mut self,
+        count: usize,
+        make: impl Fn(NodeId) -> N + Send + Sync + 'static,
+    ) -> Self {
         if count == 0 {
             self.problems
                 .push(ConfigError::new("nodes count", 0, "at least 1 node"));
@@ -133,7 +141,11 @@ impl<M: Clone + Debug + 'static> Sim<M> {
     }
 
     /// Adds `count` clients, each built by `make(its id)`.
-    pub fn clients<N: Node<M>>(mut self, count: usize, make: impl Fn(NodeId) -> N + Send + Sync + 'static) -> Self {
+    pub fn clients<N: Node<M>>(
+        mut self,
+        count: usize,
+        make: impl Fn(NodeId) -> N + Send + Sync + 'static,
+    ) -> Self {
         let make = Arc::new(make);
         for _ in 0..count {
             let make = make.clone();
@@ -200,7 +212,11 @@ impl<M: Clone + Debug + 'static> Sim<M> {
         let n = self.factories.len();
         let mut p = self.problems.clone();
         if n == 0 {
-            p.push(ConfigError::new("nodes", 0, "at least 1 node (add some with .node or .nodes)"));
+            p.push(ConfigError::new(
+                "nodes",
+                0,
+                "at least 1 node (add some with .node or .nodes)",
+            ));
         }
         let net = self.net.build(n, &mut p);
         let clocks = self.faults.build(n, &mut p);
@@ -208,7 +224,11 @@ impl<M: Clone + Debug + 'static> Sim<M> {
         for (node, strategy) in &self.byzantine {
             match byzantine.get_mut(*node) {
                 Some(slot) => *slot = Some(strategy.clone()),
-                None => p.push(ConfigError::new("byzantine", node, format!("a node id in 0..{n}"))),
+                None => p.push(ConfigError::new(
+                    "byzantine",
+                    node,
+                    format!("a node id in 0..{n}"),
+                )),
             }
         }
         if self.max_events == 0 {
@@ -219,10 +239,12 @@ impl<M: Clone + Debug + 'static> Sim<M> {
         }
         let names = (0..n)
             .map(|i| {
-                self.names[i].clone().unwrap_or_else(|| match self.roles[i] {
-                    Role::Server => format!("n{i}"),
-                    Role::Client => format!("c{i}"),
-                })
+                self.names[i]
+                    .clone()
+                    .unwrap_or_else(|| match self.roles[i] {
+                        Role::Server => format!("n{i}"),
+                        Role::Client => format!("c{i}"),
+                    })
             })
             .collect();
         let cast = Cast {

@@ -411,7 +411,13 @@ impl<M: Clone + Debug + 'static> World<M> {
         self.out = out;
     }
 
-    fn record_msg(&mut self, from: NodeId, to: NodeId, msg: &M, duplicate_of: Option<MsgId>) -> MsgId {
+    fn record_msg(
+        &mut self,
+        from: NodeId,
+        to: NodeId,
+        msg: &M,
+        duplicate_of: Option<MsgId>,
+    ) -> MsgId {
         let id = self.next_msg;
         self.next_msg += 1;
         if let Some(t) = &mut self.trace {
@@ -431,9 +437,12 @@ impl<M: Clone + Debug + 'static> World<M> {
     fn send(&mut self, from: NodeId, to: NodeId, msg: M, bytes: usize) {
         if to >= self.nodes.len() {
             self.stats.misaddressed += 1;
-            self.note(Some(from), EventKind::Log {
-                text: format!("send to unknown node {to} ignored"),
-            });
+            self.note(
+                Some(from),
+                EventKind::Log {
+                    text: format!("send to unknown node {to} ignored"),
+                },
+            );
             return;
         }
         self.stats.sent += 1;
