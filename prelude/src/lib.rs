@@ -6,6 +6,7 @@
 pub mod byzantine;
 pub mod clock;
 pub mod error;
+pub mod explore;
 pub mod faults;
 pub mod history;
 pub mod net;
@@ -23,6 +24,7 @@ pub mod prelude {
     pub use crate::byzantine::Byzantine;
     pub use crate::clock::{LamportClock, LocalClock, VectorClock};
     pub use crate::error::ConfigError;
+    pub use crate::explore::{Choice, Counterexample, Exploration, Explorer};
     pub use crate::faults::{FaultAction, Faults, Trigger};
     pub use crate::history::{History, Key, Op, OpId, OpKind, Outcome, Value};
     pub use crate::net::{Delay, Link, Loss, Net};

@@ -334,16 +334,6 @@ impl<M: Clone + Debug + 'static> Prepared<M> {
             }
             w.step(next);
         };
-        let end = w.now;
-        w.finish(end);
-        Run {
-            seed,
-            end,
-            stopped,
-            stats: w.stats,
-            history: w.history,
-            observations: w.observations,
-            trace: w.trace,
-        }
+        w.into_run(seed, stopped)
     }
 }

@@ -11,6 +11,7 @@ use crate::history::History;
 use crate::net::NetRt;
 use crate::node::{Ctx, Node, Observation, Out, Storage, TimerId};
 use crate::rng::{stream, Rng, Stream};
+use crate::run::{Run, Stop};
 use crate::time::Time;
 use crate::trace::{DropReason, EventKind, Fate, MsgId, MsgRecord, NodeId, Trace, TraceEvent};
 use std::cmp::Ordering;
@@ -487,9 +488,24 @@ impl<M: Clone + Debug + 'static> World<M> {
         self.set_fate(id, Fate::Dropped(self.now, DropReason::Loss));
     }
 
-    pub fn finish(&mut self, end: Time) {
+    /// Whether a pending timer would still fire (not cancelled, not from before a crash).
+    pub fn timer_is_live(&self, node: NodeId, id: TimerId, incarnation: u32) -> bool {
+        self.alive[node] && incarnation == self.incarnation[node] && !self.cancelled.contains(&id)
+    }
+
+    /// Ends the run: what it produced, as a [`Run`].
+    pub fn into_run(mut self, seed: u64, stopped: Stop) -> Run {
         if let Some(t) = &mut self.trace {
-            t.end = end;
+            t.end = self.now;
+        }
+        Run {
+            seed,
+            end: self.now,
+            stopped,
+            stats: self.stats,
+            history: self.history,
+            observations: self.observations,
+            trace: self.trace,
         }
     }
 }
