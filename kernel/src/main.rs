@@ -1,1 +1,177 @@
-fn main() {}
+//! `faultline-kernel`: a Jupyter kernel for Rust built on the evcxr library, with the Faultline
+//! simulation prelude (`use faultline::prelude::*;`) in scope in every session.
+//!
+//! Layout: [`connection`] and [`wire`] (+ [`signing`]) speak the Jupyter protocol; [`server`]
+//! owns the sockets and answers requests; [`evaluator`] runs cells on evcxr in its own thread,
+//! with [`output`] streaming what they print and [`display`] turning display lines into rich
+//! output; [`diagnostics`] formats failures; [`is_complete`] and [`history`] answer their
+//! requests; [`toolchain`] and [`cache`] make start-up fast without touching the toolchain;
+//! [`install`] writes the kernelspec.
+
+mod cache;
+mod connection;
+mod diagnostics;
+mod display;
+mod evaluator;
+mod history;
+mod install;
+mod is_complete;
+mod output;
+mod server;
+mod signing;
+mod toolchain;
+mod wire;
+
+use std::path::{Path, PathBuf};
+
+const USAGE: &str = "\
+usage:
+  faultline-kernel kernel --connection-file FILE
+  faultline-kernel install [--user | --sys-prefix | --prefix DIR | --dir DIR] [--name NAME]
+                           [--display-name TEXT] [--prelude DIR] [--cache-dir DIR] [--jupyter CMD]
+  faultline-kernel uninstall [--name NAME] [--jupyter CMD]
+  faultline-kernel warm      compile the prelude into the build cache, then exit";
+
+fn main() {
+    // In evcxr's child process (and its rustc wrapper) this never returns.
+    evcxr::runtime_hook();
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if let Err(message) = dispatch(&args) {
+        eprintln!("faultline-kernel: {message}");
+        std::process::exit(2);
+    }
+}
+
+fn dispatch(args: &[String]) -> Result<(), String> {
+    let flag = |name: &str| -> Option<String> {
+        let at = args.iter().position(|a| a == name)?;
+        args.get(at + 1).cloned()
+    };
+    let has = |name: &str| args.iter().any(|a| a == name);
+    let name = flag("--name").unwrap_or_else(|| "faultline".to_owned());
+    let jupyter = flag("--jupyter").unwrap_or_else(|| "jupyter".to_owned());
+    match args.first().map(String::as_str) {
+        Some("kernel") => {
+            let file = flag("--connection-file").ok_or(USAGE)?;
+            run_kernel(Path::new(&file))
+        }
+        Some("install") => {
+            let mut location = Vec::new();
+            for simple in ["--user", "--sys-prefix"] {
+                if has(simple) {
+                    location.push(simple.to_owned());
+                }
+            }
+            if let Some(prefix) = flag("--prefix") {
+                location.extend(["--prefix".to_owned(), prefix]);
+            }
+            let prelude = flag("--prelude").map_or_else(default_prelude, PathBuf::from);
+            install::install(&install::InstallOptions {
+                name,
+                display_name: flag("--display-name").unwrap_or_else(|| "Rust (Faultline)".into()),
+                location,
+                dir: flag("--dir").map(PathBuf::from),
+                prelude: absolute(&prelude)?,
+                cache_dir: flag("--cache-dir").map(|d| created(Path::new(&d))).transpose()?,
+                jupyter,
+            })
+        }
+        Some("uninstall") => install::uninstall(&name, &jupyter),
+        Some("warm") => warm(),
+        _ => Err(USAGE.to_owned()),
+    }
+}
+
+/// The prelude this binary was built with, unless `FAULTLINE_PRELUDE` says otherwise.
+fn default_prelude() -> PathBuf {
+    std::env::var_os("FAULTLINE_PRELUDE")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../prelude"))
+}
+
+fn absolute(path: &Path) -> Result<PathBuf, String> {
+    std::fs::canonicalize(path).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+fn created(dir: &Path) -> Result<PathBuf, String> {
+    std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    absolute(dir)
+}
+
+/// Everything the evaluator needs, and the process environment evcxr reads. Runs before any
+/// thread starts, because it sets environment variables.
+fn prepare(session: String) -> Result<(evaluator::Settings, String), String> {
+    let prelude = absolute(&default_prelude())?;
+    let root = cache::cache_root();
+    let toolchain = toolchain::Toolchain::probe();
+    let (key, version) = match &toolchain {
+        Ok(t) => (t.verbose_version.clone(), t.release.clone()),
+        Err(_) => (String::new(), String::new()),
+    };
+    if let Ok(t) = &toolchain {
+        t.prevent_rust_src_install(&root)
+            .map_err(|e| format!("cache directory {}: {e}", root.display()))?;
+    }
+    let slot = cache::acquire(&root, &key, &prelude)
+        .map_err(|e| format!("cache directory {}: {e}", root.display()))?;
+    let build_dir = slot.as_ref().map(|s| s.dir.clone());
+    if let Some(dir) = &build_dir {
+        std::env::set_var("EVCXR_TMPDIR", dir.join("crate"));
+    }
+    // The slot's lock must live as long as the process.
+    std::mem::forget(slot);
+    // Our own (empty) evcxr config: a user's evcxr.toml must not move the build directory.
+    std::env::set_var("EVCXR_CONFIG_DIR", root.join("evcxr-config"));
+    // Tells the prelude, running in evcxr's child (which inherits this), to emit display lines.
+    std::env::set_var("FAULTLINE_KERNEL", "1");
+    let lockfile = [prelude.join("../Cargo.lock"), prelude.join("Cargo.lock")]
+        .into_iter()
+        .find(|p| p.exists());
+    let settings = evaluator::Settings {
+        prelude,
+        lockfile,
+        build_dir,
+        session,
+    };
+    Ok((settings, version))
+}
+
+fn run_kernel(connection_file: &Path) -> Result<(), String> {
+    let info = connection::ConnectionInfo::read(connection_file)?;
+    let signer = signing::Signer::new(&info.signature_scheme, &info.key)?;
+    let (settings, version) = prepare(uuid::Uuid::new_v4().to_string())?;
+    server::run(info, signer, settings, version)
+}
+
+/// Loads the prelude once (filling the build cache) and reports whether it worked.
+fn warm() -> Result<(), String> {
+    let (settings, _) = prepare("warm".to_owned())?;
+    let (sender, mut events) = tokio::sync::mpsc::unbounded_channel();
+    let evaluator = evaluator::spawn(settings, sender);
+    let request = wire::Message {
+        identities: vec![],
+        header: wire::new_header("execute_request", "warm"),
+        parent_header: serde_json::json!({}),
+        metadata: serde_json::json!({}),
+        content: serde_json::json!({ "code": "" }),
+        buffers: vec![],
+    };
+    evaluator.submit(evaluator::Job::Execute {
+        request,
+        execution_count: 1,
+    });
+    while let Some(event) = events.blocking_recv() {
+        if let evaluator::Event::Done { reply, failed } = event {
+            evaluator.kill_child();
+            return if failed {
+                Err(reply.content["traceback"]
+                    .as_array()
+                    .map(|t| t.iter().filter_map(|l| l.as_str()).collect::<Vec<_>>().join("\n"))
+                    .unwrap_or_default())
+            } else {
+                Ok(())
+            };
+        }
+    }
+    Err("the evaluator stopped unexpectedly".into())
+}

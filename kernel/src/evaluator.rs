@@ -1,0 +1,456 @@
+//! The evaluation thread: owns evcxr's `CommandContext`, loads the prelude in the background at
+//! start-up, and runs jobs (execute, complete, inspect) one at a time. It never touches sockets;
+//! it reports through [`Event`]s that the server loop sends in order.
+
+use crate::diagnostics::{self, Failure};
+use crate::output::{Forwarder, PANIC_PREFIX};
+use crate::wire::Message;
+use crossbeam_channel::{Receiver, Sender};
+use evcxr::{CommandContext, EvalCallbacks};
+use serde_json::{json, Map, Value};
+use std::path::PathBuf;
+use std::process::Child;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use tokio::sync::mpsc::UnboundedSender;
+
+/// What the evaluation side tells the server loop.
+pub enum Event {
+    /// Publish on iopub (the loop sets the topic).
+    Iopub(Message),
+    /// Send on the stdin socket (an input_request).
+    Stdin(Message),
+    /// The current job is finished: send `reply` on shell, then publish idle.
+    Done { reply: Message, failed: bool },
+    /// Warm-up finished (successfully or not): complete/inspect may now use the analyzer.
+    Ready,
+}
+
+pub enum Job {
+    Execute { request: Message, execution_count: u32 },
+    Complete(Message),
+    Inspect(Message),
+}
+
+pub struct Settings {
+    /// The prelude crate (`faultline`) to preload.
+    pub prelude: PathBuf,
+    /// A Cargo.lock that pins the prelude's dependencies (copied into the build directory so
+    /// resolution is offline and matches the versions already compiled).
+    pub lockfile: Option<PathBuf>,
+    /// The persistent build slot (a cargo workspace around evcxr's crate), if we hold one.
+    pub build_dir: Option<PathBuf>,
+    pub session: String,
+}
+
+/// Installed in the child before any cell runs: reports panics to the kernel as one line, so a
+/// panicking cell is an error (evcxr itself reports it as success) and nothing else is printed.
+/// Libraries are never unloaded by evcxr, so the hook outlives the cell that installs it.
+const PANIC_HOOK: &str = r#"std::panic::set_hook(Box::new(|info| {
+    let payload = info.payload();
+    let message = payload.downcast_ref::<&str>().map(|s| s.to_string())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "non-string panic payload".to_string());
+    let (file, line) = info.location().map(|l| (l.file().to_string(), l.line())).unwrap_or_default();
+    println!("FAULTLINE_PANIC {{\"message\":{:?},\"file\":{:?},\"line\":{}}}", message, file, line);
+}));"#;
+
+/// Controls the evaluation thread from the server loop.
+#[derive(Clone)]
+pub struct Handle {
+    jobs: Sender<Job>,
+    child: Arc<Mutex<Option<Arc<Mutex<Child>>>>>,
+    interrupted: Arc<AtomicBool>,
+    input: Sender<String>,
+}
+
+impl Handle {
+    pub fn submit(&self, job: Job) {
+        let _ = self.jobs.send(job);
+    }
+
+    /// Stops the running cell by killing evcxr's child process (evcxr restarts it); a pending
+    /// input request is answered with an empty line so the cell can unwind.
+    pub fn interrupt(&self) {
+        self.interrupted.store(true, Ordering::SeqCst);
+        self.kill_child();
+        let _ = self.input.send(String::new());
+    }
+
+    pub fn input_reply(&self, value: String) {
+        let _ = self.input.send(value);
+    }
+
+    pub fn kill_child(&self) {
+        if let Some(child) = self.child.lock().unwrap().as_ref() {
+            let _ = child.lock().unwrap().kill();
+        }
+    }
+}
+
+pub fn spawn(settings: Settings, events: UnboundedSender<Event>) -> Handle {
+    let (jobs, job_rx) = crossbeam_channel::unbounded();
+    let (input, input_rx) = crossbeam_channel::unbounded();
+    let handle = Handle {
+        jobs,
+        child: Arc::new(Mutex::new(None)),
+        interrupted: Arc::new(AtomicBool::new(false)),
+        input,
+    };
+    let shared = handle.clone();
+    std::thread::Builder::new()
+        .name("evaluator".into())
+        .spawn(move || {
+            let mut evaluator = Evaluator::start(settings, events.clone(), &shared, input_rx);
+            let _ = events.send(Event::Ready);
+            for job in job_rx {
+                evaluator.run(job);
+            }
+        })
+        .expect("spawn evaluator thread");
+    handle
+}
+
+struct Evaluator {
+    context: Result<(CommandContext, Forwarder), String>,
+    /// Why the prelude failed to load, reported by the next cell (then cleared).
+    prelude_failure: Option<Failure>,
+    events: UnboundedSender<Event>,
+    session: String,
+    interrupted: Arc<AtomicBool>,
+    input: Receiver<String>,
+}
+
+impl Evaluator {
+    fn start(
+        settings: Settings,
+        events: UnboundedSender<Event>,
+        handle: &Handle,
+        input: Receiver<String>,
+    ) -> Evaluator {
+        let started = std::time::Instant::now();
+        let context = CommandContext::new()
+            .map(|(context, outputs)| {
+                *handle.child.lock().unwrap() = Some(context.process_handle());
+                let forwarder = Forwarder::spawn(
+                    outputs.stdout,
+                    outputs.stderr,
+                    events.clone(),
+                    settings.session.clone(),
+                );
+                (context, forwarder)
+            })
+            .map_err(|e| format!("evcxr could not start: {e}"));
+        let mut evaluator = Evaluator {
+            context,
+            prelude_failure: None,
+            events,
+            session: settings.session.clone(),
+            interrupted: handle.interrupted.clone(),
+            input,
+        };
+        let evcxr_ready = started.elapsed();
+        evaluator.load_prelude(&settings);
+        // In the server log, so slow start-ups can be diagnosed.
+        eprintln!(
+            "[faultline-kernel] evcxr started in {:.2} s, prelude {} after {:.2} s",
+            evcxr_ready.as_secs_f64(),
+            if evaluator.prelude_failure.is_some() { "failed" } else { "loaded" },
+            started.elapsed().as_secs_f64()
+        );
+        evaluator
+    }
+
+    /// `:dep` the prelude crate, bring it into scope and install the panic hook, in one
+    /// compilation. On failure the hook is installed alone and the reason kept for the next cell.
+    fn load_prelude(&mut self, settings: &Settings) {
+        let Ok((context, _)) = &mut self.context else {
+            return;
+        };
+        let saved_lock = settings.build_dir.as_ref().map(|d| d.join("prelude.lock"));
+        if let Some(dir) = &settings.build_dir {
+            let source = saved_lock
+                .clone()
+                .filter(|p| p.exists())
+                .or(settings.lockfile.clone());
+            if let Some(source) = source {
+                let _ = std::fs::copy(source, dir.join("Cargo.lock"));
+            }
+        }
+        let prelude = settings.prelude.display().to_string();
+        let code = format!(
+            ":dep faultline = {{ path = {prelude:?} }}\nuse faultline::prelude::*;\n{PANIC_HOOK}"
+        );
+        match context.execute(&code) {
+            Ok(_) => {
+                if let (Some(dir), Some(saved)) = (&settings.build_dir, saved_lock) {
+                    let _ = std::fs::copy(dir.join("Cargo.lock"), saved);
+                }
+            }
+            Err(error) => {
+                let detail = diagnostics::from_evcxr(&error, "");
+                self.prelude_failure = Some(Failure {
+                    ename: "PreludeLoadError".into(),
+                    evalue: format!(
+                        "the Faultline prelude ({prelude}) failed to load: {}",
+                        detail.evalue
+                    ),
+                    traceback: [format!(
+                        "The Faultline prelude at {prelude} failed to load, so `use faultline::prelude::*;` is not in scope.\n\
+                         This cell was not run; run it again to evaluate it without the prelude.\n"
+                    )]
+                    .into_iter()
+                    .chain(detail.traceback)
+                    .collect(),
+                });
+                let _ = context.execute(PANIC_HOOK);
+            }
+        }
+    }
+
+    fn run(&mut self, job: Job) {
+        let (reply, failed) = match job {
+            Job::Execute {
+                request,
+                execution_count,
+            } => self.execute(&request, execution_count),
+            Job::Complete(request) => (self.complete(&request), false),
+            Job::Inspect(request) => (self.inspect(&request), false),
+        };
+        let _ = self.events.send(Event::Done { reply, failed });
+    }
+
+    fn execute(&mut self, request: &Message, execution_count: u32) -> (Message, bool) {
+        let code = request.str_field("code").to_owned();
+        let silent = request.bool_field("silent", false);
+        self.interrupted.store(false, Ordering::SeqCst);
+        let outcome = match self.prelude_failure.take() {
+            Some(failure) => Err(failure),
+            None => self.evaluate(request, &code, silent),
+        };
+        let content = match outcome {
+            Ok((data, payload)) => {
+                // A cell ending in a unit expression (e.g. `println!(..)`) shows nothing.
+                let unit = data.len() == 1 && data.get("text/plain") == Some(&json!("()"));
+                if !silent && !data.is_empty() && !unit {
+                    let result = json!({
+                        "execution_count": execution_count,
+                        "data": data,
+                        "metadata": {},
+                    });
+                    self.publish(request, "execute_result", result);
+                }
+                json!({
+                    "status": "ok",
+                    "execution_count": execution_count,
+                    "payload": payload,
+                    "user_expressions": {},
+                })
+            }
+            Err(failure) => {
+                let error = json!({
+                    "ename": failure.ename,
+                    "evalue": failure.evalue,
+                    "traceback": failure.traceback,
+                });
+                if !silent {
+                    self.publish(request, "error", error.clone());
+                }
+                let mut content = error;
+                content["status"] = "error".into();
+                content["execution_count"] = execution_count.into();
+                content
+            }
+        };
+        let failed = content["status"] == "error";
+        (request.child("execute_reply", &self.session, content), failed)
+    }
+
+    /// Runs one cell: the result's mime bundle and reply payload, or why it failed.
+    fn evaluate(
+        &mut self,
+        request: &Message,
+        code: &str,
+        silent: bool,
+    ) -> Result<(Map<String, Value>, Vec<Value>), Failure> {
+        if let Some(expression) = code.trim().strip_prefix(":doc ") {
+            return Ok((Map::new(), vec![self.doc_page(expression.trim())?]));
+        }
+        let events = self.events.clone();
+        let session = self.session.clone();
+        let input = self.input.clone();
+        let allow_stdin = request.bool_field("allow_stdin", true);
+        let (context, forwarder) = self
+            .context
+            .as_mut()
+            .map_err(|why| Failure::new("KernelStartError", why.clone()))?;
+        // The closure is written where evcxr's callback type is expected: that type's argument
+        // (`InputRequest`) is not exported, so it must be inferred.
+        let mut callbacks = EvalCallbacks {
+            input_reader: &move |asked| {
+                if !allow_stdin {
+                    return String::new();
+                }
+                while input.try_recv().is_ok() {}
+                let content = json!({ "prompt": asked.prompt, "password": asked.is_password });
+                let message = request.child("input_request", &session, content);
+                let _ = events.send(Event::Stdin(message));
+                input.recv().unwrap_or_default()
+            },
+        };
+        forwarder.begin(request, silent);
+        let result = context.execute_with_callbacks(code, &mut callbacks);
+        let panic = forwarder.finish();
+        if self.interrupted.swap(false, Ordering::SeqCst) {
+            self.recover_child();
+            return Err(Failure::new(
+                "Interrupted",
+                "the cell was stopped. Its process had to be restarted, so every variable was lost; \
+                 the prelude, `use` items, functions and types are kept. Re-run the cells that define \
+                 the variables you need.",
+            ));
+        }
+        if let Some(report) = panic {
+            let generated = context.last_source().ok();
+            return Err(diagnostics::panic(report.trim_start_matches(PANIC_PREFIX), code, generated.as_deref()));
+        }
+        match result {
+            Ok(outputs) => Ok((
+                outputs
+                    .content_by_mime_type
+                    .into_iter()
+                    .map(|(mime, text)| (mime, Value::String(text)))
+                    .collect(),
+                Vec::new(),
+            )),
+            Err(error) => {
+                let crashed = matches!(error, evcxr::Error::SubprocessTerminated(_));
+                let failure = diagnostics::from_evcxr(&error, code);
+                if crashed {
+                    self.recover_child();
+                }
+                Err(failure)
+            }
+        }
+    }
+
+    /// After the child was killed or died: make evcxr restart it (if it has not noticed yet)
+    /// and reinstall the panic hook, so the next cell works as usual.
+    fn recover_child(&mut self) {
+        if let Ok((context, forwarder)) = &mut self.context {
+            for _ in 0..2 {
+                let outcome = context.execute(PANIC_HOOK);
+                forwarder.finish();
+                if !matches!(outcome, Err(evcxr::Error::SubprocessTerminated(_))) {
+                    break;
+                }
+            }
+        }
+    }
+
+    /// `:doc EXPR` shows rust-analyzer's documentation for EXPR in the pager.
+    fn doc_page(&mut self, expression: &str) -> Result<Value, Failure> {
+        let (context, _) = self
+            .context
+            .as_mut()
+            .map_err(|why| Failure::new("KernelStartError", why.clone()))?;
+        let (text, html) = context
+            .hover_at(expression, expression.len())
+            .unwrap_or_else(|_| ("No documentation found".into(), String::new()));
+        let mut data = json!({ "text/plain": text });
+        if !html.is_empty() {
+            data["text/html"] = html.into();
+        }
+        Ok(json!({ "source": "page", "data": data, "start": 0 }))
+    }
+
+    fn complete(&mut self, request: &Message) -> Message {
+        let code = request.str_field("code");
+        let cursor = char_to_byte(code, request.content["cursor_pos"].as_u64());
+        let found = match &mut self.context {
+            Ok((context, _)) => analyze(|| context.completions(code, cursor)),
+            Err(_) => None,
+        };
+        let (matches, start, end) = match found {
+            Some(c) => (
+                c.completions.into_iter().map(|c| c.code).collect(),
+                c.start_offset,
+                c.end_offset,
+            ),
+            None => (Vec::new(), cursor, cursor),
+        };
+        let content = json!({
+            "status": "ok",
+            "matches": matches,
+            "cursor_start": byte_to_char(code, start),
+            "cursor_end": byte_to_char(code, end),
+            "metadata": {},
+        });
+        request.child("complete_reply", &self.session, content)
+    }
+
+    fn inspect(&mut self, request: &Message) -> Message {
+        let code = request.str_field("code");
+        let cursor = end_of_identifier(code, char_to_byte(code, request.content["cursor_pos"].as_u64()));
+        let hover = match &mut self.context {
+            Ok((context, _)) => analyze(|| context.hover_at(code, cursor)),
+            Err(_) => None,
+        };
+        let content = match hover {
+            Some((text, html)) if !text.is_empty() && text != "No documentation found" => json!({
+                "status": "ok", "found": true,
+                "data": { "text/plain": text, "text/html": html }, "metadata": {},
+            }),
+            _ => json!({ "status": "ok", "found": false, "data": {}, "metadata": {} }),
+        };
+        request.child("inspect_reply", &self.session, content)
+    }
+
+    fn publish(&self, parent: &Message, msg_type: &str, content: Value) {
+        let _ = self
+            .events
+            .send(Event::Iopub(parent.child(msg_type, &self.session, content)));
+    }
+}
+
+/// Runs a rust-analyzer query; any error or panic inside it means "no answer", never a crash.
+fn analyze<T, E>(query: impl FnOnce() -> Result<T, E>) -> Option<T> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(query))
+        .ok()
+        .and_then(Result::ok)
+}
+
+/// Jupyter cursor positions count Unicode code points; evcxr wants byte offsets.
+fn char_to_byte(code: &str, chars: Option<u64>) -> usize {
+    let chars = chars.map_or(usize::MAX, |c| c as usize);
+    code.char_indices().nth(chars).map_or(code.len(), |(i, _)| i)
+}
+
+fn byte_to_char(code: &str, byte: usize) -> usize {
+    code[..byte.min(code.len())].chars().count()
+}
+
+/// Hover wants the cursor at the end of the name it should describe.
+fn end_of_identifier(code: &str, mut byte: usize) -> usize {
+    while let Some(c) = code[byte..].chars().next() {
+        if !(c.is_alphanumeric() || c == '_') {
+            break;
+        }
+        byte += c.len_utf8();
+    }
+    byte
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cursor_conversions() {
+        let code = "é + ab";
+        assert_eq!(char_to_byte(code, Some(1)), 2);
+        assert_eq!(char_to_byte(code, None), code.len());
+        assert_eq!(byte_to_char(code, 2), 1);
+        assert_eq!(end_of_identifier("foo.bar()", 5), 7);
+    }
+}

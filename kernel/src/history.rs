@@ -1,0 +1,131 @@
+//! Session input history for `history_request` (tail, range and search), kept in memory: a
+//! notebook is its own persistent history, so the kernel only needs the current session.
+
+use serde_json::{json, Value};
+
+/// The current session's number in replies (the spec allows any; ranges may also say 0).
+const SESSION: i64 = 1;
+
+#[derive(Default)]
+pub struct History {
+    inputs: Vec<(u32, String)>,
+}
+
+impl History {
+    pub fn record(&mut self, execution_count: u32, code: &str) {
+        self.inputs.push((execution_count, code.to_owned()));
+    }
+
+    /// The `history` list of a reply to `request` (a history_request's content).
+    pub fn query(&self, request: &Value) -> Vec<Value> {
+        let with_output = request["output"].as_bool().unwrap_or(false);
+        let n = request["n"].as_u64().map(|n| n as usize);
+        let selected: Vec<&(u32, String)> = match request["hist_access_type"].as_str() {
+            Some("tail") => tail(self.inputs.iter().collect(), n.unwrap_or(10)),
+            Some("range") => {
+                let session = request["session"].as_i64().unwrap_or(0);
+                if session != 0 && session != SESSION {
+                    Vec::new()
+                } else {
+                    let start = request["start"].as_u64().unwrap_or(0) as u32;
+                    let stop = request["stop"].as_u64().map_or(u32::MAX, |s| s as u32);
+                    self.inputs
+                        .iter()
+                        .filter(|(line, _)| *line >= start && *line < stop)
+                        .collect()
+                }
+            }
+            Some("search") => {
+                let pattern = request["pattern"].as_str().unwrap_or("*");
+                let unique = request["unique"].as_bool().unwrap_or(false);
+                let mut found: Vec<&(u32, String)> = Vec::new();
+                for entry in self.inputs.iter().rev() {
+                    if glob_match(pattern, &entry.1)
+                        && !(unique && found.iter().any(|e| e.1 == entry.1))
+                    {
+                        found.push(entry);
+                    }
+                }
+                found.reverse();
+                tail(found, n.unwrap_or(usize::MAX))
+            }
+            _ => Vec::new(),
+        };
+        selected
+            .into_iter()
+            .map(|(line, input)| {
+                if with_output {
+                    json!([SESSION, line, [input, null]])
+                } else {
+                    json!([SESSION, line, input])
+                }
+            })
+            .collect()
+    }
+}
+
+fn tail<T>(mut items: Vec<T>, n: usize) -> Vec<T> {
+    let skip = items.len().saturating_sub(n);
+    items.drain(..skip);
+    items
+}
+
+/// Shell-style glob: `*` any run, `?` any one character.
+fn glob_match(pattern: &str, text: &str) -> bool {
+    let (p, t): (Vec<char>, Vec<char>) = (pattern.chars().collect(), text.chars().collect());
+    let (mut pi, mut ti, mut star, mut mark) = (0, 0, None, 0);
+    while ti < t.len() {
+        if pi < p.len() && (p[pi] == '?' || p[pi] == t[ti]) {
+            pi += 1;
+            ti += 1;
+        } else if pi < p.len() && p[pi] == '*' {
+            star = Some(pi);
+            mark = ti;
+            pi += 1;
+        } else if let Some(s) = star {
+            pi = s + 1;
+            mark += 1;
+            ti = mark;
+        } else {
+            return false;
+        }
+    }
+    p[pi..].iter().all(|&c| c == '*')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn history() -> History {
+        let mut h = History::default();
+        for (i, code) in ["let a = 1;", "a + 1", "let a = 1;", "println!(\"hi\")"]
+            .iter()
+            .enumerate()
+        {
+            h.record(i as u32 + 1, code);
+        }
+        h
+    }
+
+    #[test]
+    fn tail_range_search() {
+        let h = history();
+        let tail = h.query(&json!({"hist_access_type": "tail", "n": 2}));
+        assert_eq!(tail, vec![json!([1, 3, "let a = 1;"]), json!([1, 4, "println!(\"hi\")"])]);
+        let range = h.query(&json!({"hist_access_type": "range", "session": 0, "start": 2, "stop": 4}));
+        assert_eq!(range.len(), 2);
+        let search = h.query(&json!({"hist_access_type": "search", "pattern": "let*", "unique": true}));
+        assert_eq!(search, vec![json!([1, 3, "let a = 1;"])]);
+        let out = h.query(&json!({"hist_access_type": "tail", "n": 1, "output": true}));
+        assert_eq!(out, vec![json!([1, 4, ["println!(\"hi\")", null]])]);
+    }
+
+    #[test]
+    fn globs() {
+        assert!(glob_match("a*c", "abbbc"));
+        assert!(glob_match("a?c", "abc"));
+        assert!(!glob_match("a?c", "abbc"));
+        assert!(glob_match("*", ""));
+    }
+}

@@ -1,0 +1,64 @@
+//! What we need to know about the user's Rust toolchain, found without changing it.
+//!
+//! rust-analyzer (inside evcxr) looks for the standard library's sources and, when they are
+//! missing, runs `rustup component add rust-src` — a 53 MB download into the user's toolchain.
+//! We never let that happen: without rust-src we point `RUST_SRC_PATH` at an empty stand-in, so
+//! analysis runs without std (completions and type inference of std types degrade) instead.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+pub struct Toolchain {
+    /// `rustc -vV` output: identifies the compiler exactly, so it keys the build cache.
+    pub verbose_version: String,
+    /// e.g. `1.95.0`, for `language_info.version`.
+    pub release: String,
+    /// Whether the rust-src component is installed (or RUST_SRC_PATH set by the user).
+    pub has_rust_src: bool,
+}
+
+impl Toolchain {
+    pub fn probe() -> Result<Toolchain, String> {
+        let verbose_version = run_rustc(&["-vV"])?;
+        let release = verbose_version
+            .lines()
+            .find_map(|l| l.strip_prefix("release: "))
+            .unwrap_or_default()
+            .to_owned();
+        let sysroot = PathBuf::from(run_rustc(&["--print", "sysroot"])?.trim());
+        let has_rust_src = std::env::var_os("RUST_SRC_PATH").is_some()
+            || sysroot.join("lib/rustlib/src/rust/library/core").is_dir();
+        Ok(Toolchain {
+            verbose_version,
+            release,
+            has_rust_src,
+        })
+    }
+
+    /// Without rust-src, makes rust-analyzer find an empty standard library under `cache_root`
+    /// rather than install one. Call before any thread starts (it sets process environment).
+    pub fn prevent_rust_src_install(&self, cache_root: &Path) -> std::io::Result<()> {
+        if self.has_rust_src {
+            return Ok(());
+        }
+        let stand_in = cache_root.join("no-rust-src");
+        std::fs::create_dir_all(stand_in.join("core"))?;
+        std::env::set_var("RUST_SRC_PATH", stand_in);
+        Ok(())
+    }
+}
+
+fn run_rustc(args: &[&str]) -> Result<String, String> {
+    let output = Command::new("rustc")
+        .args(args)
+        .output()
+        .map_err(|e| format!("cannot run rustc (is Rust installed and on PATH?): {e}"))?;
+    if !output.status.success() {
+        return Err(format!(
+            "rustc {} failed: {}",
+            args.join(" "),
+            String::from_utf8_lossy(&output.stderr)
+        ));
+    }
+    Ok(String::from_utf8_lossy(&output.stdout).into_owned())
+}
