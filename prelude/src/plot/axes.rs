@@ -1,6 +1,6 @@
 //! Scales, ticks, number formatting, and the frame (title, grid, axes, legend) around a plot.
 
-use super::style::{self, GREY, GRID, HEIGHT, LABEL_SIZE, TICK_SIZE, TITLE_SIZE, WIDTH};
+use super::style::{self, GREY, GRID, LABEL_SIZE, SHADE, SMALL_SIZE, TICK_SIZE, TITLE_SIZE};
 use super::svg::{text_width, truncate, Anchor, Stroke, Svg, Text};
 
 /// Maps data values on one axis to pixels, linearly or logarithmically.
@@ -60,16 +60,15 @@ pub(crate) fn nice_step(span: f64, max: usize) -> f64 {
 /// Formats a tick value so that neighbouring ticks `step` apart stay distinguishable,
 /// with k/M/G suffixes for large numbers.
 pub(crate) fn fmt_tick(v: f64, step: f64) -> String {
-    if v == 0.0 {
-        return "0".into();
-    }
+    let v = if v == 0.0 { 0.0 } else { v }; // no "-0"
     let a = v.abs();
     for (div, suffix) in [(1e9, "G"), (1e6, "M"), (1e3, "k")] {
-        if a >= 10.0 * div || (a >= div && step >= div) {
+        // Plain numbers up to 9999 (2000 ms reads better than 2k ms).
+        if a >= div && (suffix != "k" || a >= 10.0 * div) {
             return format!("{}{suffix}", fmt_tick(v / div, step / div));
         }
     }
-    if a < 1e-4 {
+    if a < 1e-4 && a > 0.0 {
         return format!("{v:.0e}");
     }
     let decimals = if step >= 1.0 {
@@ -89,12 +88,11 @@ pub fn fmt_value(v: f64) -> String {
         return "0".into();
     }
     let a = v.abs();
-    if a >= 1e6 {
-        return format!("{:.3}M", v / 1e6)
-            .trim_end_matches('0')
-            .trim_end_matches('.')
-            .to_string()
-            .replace(".M", "M");
+    for (div, suffix) in [(1e9, "G"), (1e6, "M"), (1e4, "k")] {
+        if a >= div {
+            let div = if suffix == "k" { 1e3 } else { div };
+            return format!("{}{suffix}", fmt_value(v / div));
+        }
     }
     if a >= 100.0 {
         return format!("{v:.0}");
@@ -127,7 +125,14 @@ pub(crate) struct AxisSpec {
 
 impl AxisSpec {
     /// A numeric axis covering `lo..=hi` (widened to nice round ends, unless `exact`).
-    pub fn numeric(lo: f64, hi: f64, log: bool, label: &str, max_ticks: usize, exact: bool) -> Self {
+    pub fn numeric(
+        lo: f64,
+        hi: f64,
+        log: bool,
+        label: &str,
+        max_ticks: usize,
+        exact: bool,
+    ) -> Self {
         let (mut lo, mut hi) = if lo.is_finite() && hi.is_finite() {
             (lo.min(hi), lo.max(hi))
         } else {
@@ -149,9 +154,10 @@ impl AxisSpec {
             let every = decades.div_ceil(max_ticks.max(2));
             let mut ticks = Vec::new();
             let mut minor = Vec::new();
+            let labelled: Vec<i32> = (a..=b).step_by(every.max(1)).collect();
             for k in a..=b {
                 let base = 10f64.powi(k);
-                if base >= lo * 0.999 && base <= hi * 1.001 && (k - a) as usize % every == 0 {
+                if base >= lo * 0.999 && base <= hi * 1.001 && labelled.contains(&k) {
                     ticks.push((base, fmt_tick(base, base)));
                 }
                 for m in 2..10 {
@@ -183,8 +189,8 @@ impl AxisSpec {
         }
         let step = nice_step(hi - lo, max_ticks);
         if !exact {
-            lo = (lo / step - 1e-9).floor() * step;
-            hi = (hi / step + 1e-9).ceil() * step;
+            lo = (lo / step + 1e-9).floor() * step;
+            hi = (hi / step - 1e-9).ceil() * step;
         }
         let mut ticks = Vec::new();
         let mut k = (lo / step - 1e-9).ceil();
@@ -215,7 +221,7 @@ impl AxisSpec {
             ticks: names
                 .iter()
                 .enumerate()
-                .map(|(i, s)| (i as f64, truncate(s, 28)))
+                .map(|(i, s)| (i as f64, truncate(s, 34)))
                 .collect(),
             minor: Vec::new(),
             categorical: true,
@@ -237,6 +243,8 @@ pub(crate) enum Swatch {
     Box(f64),
     /// A cross (dropped messages).
     Cross,
+    /// A hollow circle (timers).
+    Ring,
 }
 
 #[derive(Clone, Debug)]
@@ -320,6 +328,12 @@ fn draw_swatch(svg: &mut Svg, x: f64, cy: f64, e: &LegendEntry) {
             "",
         ),
         Swatch::Cross => svg.cross(x + 11.0, cy, 4.5, &e.color, 2.0, ""),
+        Swatch::Ring => svg.raw(&format!(
+            r#"<circle cx="{}" cy="{}" r="4.2" fill="white" stroke="{}" stroke-width="1.4"/>"#,
+            super::svg::n(x + 11.0),
+            super::svg::n(cy),
+            e.color
+        )),
     }
 }
 
@@ -347,15 +361,21 @@ pub(crate) struct FrameOpts<'a> {
 }
 
 impl<'a> FrameOpts<'a> {
-    pub fn new(title: &'a str, x: &'a AxisSpec, y: &'a AxisSpec, legend: &'a [LegendEntry]) -> Self {
+    pub fn new(
+        title: &'a str,
+        x: &'a AxisSpec,
+        y: &'a AxisSpec,
+        legend: &'a [LegendEntry],
+        (width, height): (f64, f64),
+    ) -> Self {
         FrameOpts {
             title,
             x,
             y,
             legend,
             extra_right: 0.0,
-            width: WIDTH,
-            height: HEIGHT,
+            width,
+            height,
         }
     }
 }
@@ -364,29 +384,30 @@ impl<'a> FrameOpts<'a> {
 /// data marks are drawn into. The legend appears only for two or more entries.
 pub(crate) fn draw_frame(svg: &mut Svg, o: &FrameOpts) -> Frame {
     let (w, h) = (o.width, o.height);
-    let y_tick_w = o
-        .y
-        .ticks
-        .iter()
-        .map(|(_, s)| text_width(s, TICK_SIZE))
-        .fold(0.0, f64::max);
+    let y_tick_w =
+        o.y.ticks
+            .iter()
+            .map(|(_, s)| text_width(s, TICK_SIZE))
+            .fold(0.0, f64::max);
     let left = 16.0 + if o.y.label.is_empty() { 0.0 } else { 20.0 } + y_tick_w + 10.0;
     let show_legend = o.legend.len() > 1;
-    let legend_w = if show_legend {
+    // A legend fits best as one row under the title; a column on the right when too wide.
+    let row_w = legend_row_width(o.legend);
+    let as_row = show_legend && row_w <= w - left - 20.0;
+    let legend_w = if show_legend && !as_row {
         legend_width(o.legend) + 16.0
     } else {
         0.0
     };
     let right = w - 20.0 - legend_w - o.extra_right;
-    let top = 46.0;
+    let top = if as_row { 70.0 } else { 46.0 };
     // x tick labels: rotate when they would collide.
     let slot = (right - left) / o.x.ticks.len().max(1) as f64;
-    let x_tick_w = o
-        .x
-        .ticks
-        .iter()
-        .map(|(_, s)| text_width(s, TICK_SIZE))
-        .fold(0.0, f64::max);
+    let x_tick_w =
+        o.x.ticks
+            .iter()
+            .map(|(_, s)| text_width(s, TICK_SIZE))
+            .fold(0.0, f64::max);
     let rotate = x_tick_w + 6.0 > slot;
     let tick_band = if rotate {
         (x_tick_w * 0.62 + 12.0).min(120.0)
@@ -508,10 +529,31 @@ pub(crate) fn draw_frame(svg: &mut Svg, o: &FrameOpts) -> Frame {
     }
     svg.end();
 
-    if show_legend {
+    if as_row {
+        draw_legend_row(svg, ((left + right) - row_w) / 2.0 + 8.0, 48.0, o.legend);
+    } else if show_legend {
         draw_legend(svg, right + 16.0 + o.extra_right, top, o.legend);
     }
     frame
+}
+
+/// Shades the x interval `a..b` across the plot with a label at its top (a partition, an
+/// outage).
+pub(crate) fn draw_shade(svg: &mut Svg, f: &Frame, a: f64, b: f64, label: &str) {
+    let (pa, pb) = (f.x.map_clamped(a), f.x.map_clamped(b));
+    svg.group_titled("shade", label);
+    svg.rect(pa, f.top, pb - pa, f.bottom - f.top, SHADE, 0.18, None, "");
+    svg.text(
+        (pa + pb) / 2.0,
+        f.top + 14.0,
+        label,
+        &Text::new(SMALL_SIZE)
+            .anchor(Anchor::Middle)
+            .fill("#8a5a00")
+            .bold()
+            .halo(),
+    );
+    svg.end();
 }
 
 /// The extent of `vals` (finite values; positive only when `log`), or None.
@@ -550,7 +592,7 @@ mod tests {
         assert_eq!(a.ticks.last().unwrap().1, "50k");
         let a = AxisSpec::numeric(0.5, 150e6, true, "", 8, false);
         let labels: Vec<&str> = a.ticks.iter().map(|t| t.1.as_str()).collect();
-        assert_eq!(labels, ["0.1", "10", "1k", "100k", "10M", "1G"]);
+        assert_eq!(labels, ["0.1", "10", "1000", "100k", "10M", "1G"]);
         let a = AxisSpec::numeric(1.0, 80.0, true, "", 8, false);
         let labels: Vec<&str> = a.ticks.iter().map(|t| t.1.as_str()).collect();
         assert_eq!(labels, ["1", "2", "5", "10", "20", "50", "100"]);
@@ -561,6 +603,11 @@ mod tests {
         assert_eq!(fmt_value(0.123456), "0.123");
         assert_eq!(fmt_value(12.5), "12.5");
         assert_eq!(fmt_value(1234.0), "1234");
+        assert_eq!(fmt_value(150_000.0), "150k");
+        assert_eq!(fmt_value(10_000_000.0), "10M");
+        assert_eq!(fmt_value(1.5e8), "150M");
+        assert_eq!(fmt_tick(2000.0, 2000.0), "2000");
+        assert_eq!(fmt_tick(20_000.0, 10_000.0), "20k");
         assert_eq!(fmt_value(1.0), "1");
         assert_eq!(fmt_tick(0.05, 0.05), "0.05");
     }

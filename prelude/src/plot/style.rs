@@ -58,7 +58,11 @@ const VIRIDIS: [(u8, u8, u8); 9] = [
 /// The sequential colour for `t` in 0..=1 (clamped), as `#rrggbb`, and whether text drawn on it
 /// should be white for contrast.
 pub(crate) fn sequential(t: f64) -> (String, bool) {
-    let t = if t.is_finite() { t.clamp(0.0, 1.0) } else { 0.0 };
+    let t = if t.is_finite() {
+        t.clamp(0.0, 1.0)
+    } else {
+        0.0
+    };
     let pos = t * (VIRIDIS.len() - 1) as f64;
     let i = (pos.floor() as usize).min(VIRIDIS.len() - 2);
     let f = pos - i as f64;

@@ -69,6 +69,8 @@ pub(crate) struct Text<'a> {
     /// Rotation in degrees about the anchor point (−90 for a vertical axis label).
     pub rotate: f64,
     pub class: &'a str,
+    /// A white outline behind the glyphs, so text stays legible over lines.
+    pub halo: bool,
 }
 
 impl<'a> Text<'a> {
@@ -81,7 +83,12 @@ impl<'a> Text<'a> {
             fill: INK,
             rotate: 0.0,
             class: "",
+            halo: false,
         }
+    }
+    pub fn halo(mut self) -> Self {
+        self.halo = true;
+        self
     }
     pub fn anchor(mut self, a: Anchor) -> Self {
         self.anchor = a;
@@ -129,10 +136,6 @@ impl<'a> Stroke<'a> {
     }
     pub fn dash(mut self, d: &'a str) -> Self {
         self.dash = Some(d);
-        self
-    }
-    pub fn opacity(mut self, o: f64) -> Self {
-        self.opacity = o;
         self
     }
     fn attrs(&self) -> String {
@@ -389,12 +392,7 @@ impl Svg {
 
     /// Text at (x, y); y is the baseline.
     pub fn text(&mut self, x: f64, y: f64, s: &str, t: &Text) {
-        let mut attrs = format!(
-            r#"x="{}" y="{}" font-size="{}""#,
-            n(x),
-            n(y),
-            n(t.size)
-        );
+        let mut attrs = format!(r#"x="{}" y="{}" font-size="{}""#, n(x), n(y), n(t.size));
         if t.anchor != Anchor::Start {
             let _ = write!(attrs, r#" text-anchor="{}""#, t.anchor.as_str());
         }
@@ -406,6 +404,11 @@ impl Svg {
         }
         if t.fill != "#000000" {
             let _ = write!(attrs, r#" fill="{}""#, t.fill);
+        }
+        if t.halo {
+            attrs.push_str(
+                r#" stroke="white" stroke-width="3" stroke-linejoin="round" paint-order="stroke""#,
+            );
         }
         if t.rotate != 0.0 {
             let _ = write!(

@@ -1,0 +1,559 @@
+//! Rich output in notebooks, plain output elsewhere: figures, tables and live progress.
+//!
+//! Two conventions, chosen at run time:
+//!
+//! - **evcxr's** (any Rust kernel built on evcxr, and ours): a value whose type has
+//!   `pub fn evcxr_display(&self)` is shown by printing blocks
+//!   `EVCXR_BEGIN_CONTENT <mime>` … `EVCXR_END_CONTENT` on stdout. [`Figure`](crate::plot::Figure)
+//!   and [`Table`] do this, so the last expression of a cell renders inline.
+//! - **Faultline's kernel** sets `FAULTLINE_KERNEL=1` and understands one stdout line per
+//!   display action, which is how a cell shows several figures ([`Figure::show`]) and a bar
+//!   that updates in place ([`Progress`]):
+//!
+//! ```text
+//! FAULTLINE_DISPLAY {"op":"display"|"update"|"clear","data":{"<mime>":"<content>",…},"metadata":{},"display_id":"<id>"|null,"wait":false}
+//! ```
+//!
+//! Without that variable, [`Figure::show`] falls back to evcxr blocks and [`Progress`] prints a
+//! plain, rate-limited line to stderr, so the same code works in a terminal, in `cargo run`,
+//! and in other kernels.
+//!
+//! [`Figure::show`]: crate::plot::Figure::show
+
+use crate::table::Table;
+use std::fmt::Write as _;
+use std::io::{self, Write};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+/// The prefix of a display line for Faultline's kernel.
+pub const MARKER: &str = "FAULTLINE_DISPLAY ";
+
+/// The environment variable Faultline's kernel sets (to `1`) in the process running cells.
+pub const KERNEL_ENV: &str = "FAULTLINE_KERNEL";
+
+/// Whether we run under Faultline's kernel (`FAULTLINE_KERNEL=1`).
+pub fn in_kernel() -> bool {
+    std::env::var_os(KERNEL_ENV).is_some_and(|v| v == "1")
+}
+
+/// One output in several representations, richest first: `(mime type, content)`.
+pub type MimeBundle = Vec<(&'static str, String)>;
+
+/// What a display line asks the kernel to do.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum DisplayOp {
+    /// Show a new output (Jupyter `display_data`).
+    Display,
+    /// Replace the output shown earlier under the same display id (`update_display_data`).
+    Update,
+    /// Clear the cell's output (`clear_output`).
+    Clear,
+}
+
+impl DisplayOp {
+    fn as_str(self) -> &'static str {
+        match self {
+            DisplayOp::Display => "display",
+            DisplayOp::Update => "update",
+            DisplayOp::Clear => "clear",
+        }
+    }
+}
+
+/// Writes `bundle` as evcxr content blocks.
+pub fn write_evcxr(out: &mut dyn Write, bundle: &[(&str, String)]) -> io::Result<()> {
+    for (mime, content) in bundle {
+        writeln!(out, "EVCXR_BEGIN_CONTENT {mime}")?;
+        out.write_all(content.as_bytes())?;
+        if !content.ends_with('\n') {
+            out.write_all(b"\n")?;
+        }
+        writeln!(out, "EVCXR_END_CONTENT")?;
+    }
+    out.flush()
+}
+
+/// The one-line JSON message for Faultline's kernel, without the trailing newline.
+pub fn marker_line(
+    op: DisplayOp,
+    bundle: &[(&str, String)],
+    display_id: Option<&str>,
+    wait: bool,
+) -> String {
+    let js = |s: &str| serde_json::Value::from(s).to_string();
+    let mut data = String::from("{");
+    for (i, (mime, content)) in bundle.iter().enumerate() {
+        if i > 0 {
+            data.push(',');
+        }
+        let _ = write!(data, "{}:{}", js(mime), js(content));
+    }
+    data.push('}');
+    let id = display_id.map(js).unwrap_or_else(|| "null".into());
+    format!(
+        r#"{MARKER}{{"op":"{}","data":{data},"metadata":{{}},"display_id":{id},"wait":{wait}}}"#,
+        op.as_str()
+    )
+}
+
+/// Writes one display line for Faultline's kernel.
+pub fn write_marker(
+    out: &mut dyn Write,
+    op: DisplayOp,
+    bundle: &[(&str, String)],
+    display_id: Option<&str>,
+    wait: bool,
+) -> io::Result<()> {
+    writeln!(out, "{}", marker_line(op, bundle, display_id, wait))?;
+    out.flush()
+}
+
+/// Shows `bundle` now, mid-cell: a display line under Faultline's kernel, evcxr blocks elsewhere.
+pub fn show_bundle(bundle: &[(&str, String)]) {
+    let stdout = io::stdout();
+    let mut out = stdout.lock();
+    let _ = if in_kernel() {
+        write_marker(&mut out, DisplayOp::Display, bundle, None, false)
+    } else {
+        write_evcxr(&mut out, bundle)
+    };
+}
+
+/// Clears the cell's output (under Faultline's kernel; elsewhere does nothing). With `wait`, the
+/// clearing happens when the next output arrives, which avoids flicker in animations.
+pub fn clear_output(wait: bool) {
+    if in_kernel() {
+        let _ = write_marker(&mut io::stdout().lock(), DisplayOp::Clear, &[], None, wait);
+    }
+}
+
+static NEXT_ID: AtomicU64 = AtomicU64::new(0);
+
+/// A fresh display id, unique in this process.
+pub fn new_display_id(kind: &str) -> String {
+    format!(
+        "faultline-{kind}-{}-{}",
+        std::process::id(),
+        NEXT_ID.fetch_add(1, Ordering::Relaxed)
+    )
+}
+
+/// An output that can be replaced in place: the first [`Live::show`] displays, later ones
+/// update. Outside Faultline's kernel every call shows a new output.
+///
+/// ```no_run
+/// use faultline::display::Live;
+/// use faultline::plot;
+/// let mut live = Live::new();
+/// for n in 1..=3 {
+///     let pts: Vec<(f64, f64)> = (0..n).map(|i| (i as f64, (i * i) as f64)).collect();
+///     live.show(&plot::line("Growing").series("n²", &pts).figure().mime_bundle());
+/// }
+/// ```
+#[derive(Debug)]
+pub struct Live {
+    id: String,
+    shown: bool,
+}
+
+impl Default for Live {
+    fn default() -> Self {
+        Live::new()
+    }
+}
+
+impl Live {
+    pub fn new() -> Live {
+        Live {
+            id: new_display_id("live"),
+            shown: false,
+        }
+    }
+
+    /// Shows `bundle`, replacing what this handle showed before.
+    pub fn show(&mut self, bundle: &[(&str, String)]) {
+        let stdout = io::stdout();
+        let mut out = stdout.lock();
+        let _ = if in_kernel() {
+            let op = if self.shown {
+                DisplayOp::Update
+            } else {
+                DisplayOp::Display
+            };
+            write_marker(&mut out, op, bundle, Some(&self.id), false)
+        } else {
+            write_evcxr(&mut out, bundle)
+        };
+        self.shown = true;
+    }
+}
+
+/// A progress bar for long runs: in place in the notebook under Faultline's kernel, a plain
+/// line on stderr elsewhere (at most one a second).
+///
+/// ```
+/// use faultline::display::Progress;
+/// let mut p = Progress::new("sweep loss", 20);
+/// for i in 1..=20 {
+///     // ... run one trial ...
+///     p.set(i);
+/// }
+/// p.finish();
+/// ```
+pub struct Progress {
+    label: String,
+    total: u64,
+    done: u64,
+    kernel: bool,
+    out: Box<dyn Write + Send>,
+    min_interval: Duration,
+    started: Instant,
+    last_render: Option<Instant>,
+    id: String,
+    shown: bool,
+}
+
+impl std::fmt::Debug for Progress {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Progress")
+            .field("label", &self.label)
+            .field("done", &self.done)
+            .field("total", &self.total)
+            .finish()
+    }
+}
+
+impl Progress {
+    /// A bar for `total` steps, writing to stdout (kernel) or stderr (elsewhere).
+    pub fn new(label: &str, total: u64) -> Progress {
+        let kernel = in_kernel();
+        let (out, interval): (Box<dyn Write + Send>, _) = if kernel {
+            (Box::new(io::stdout()), Duration::from_millis(200))
+        } else {
+            (Box::new(io::stderr()), Duration::from_secs(1))
+        };
+        Progress::to_writer(label, total, kernel, out, interval)
+    }
+
+    /// A bar writing to `out`, in kernel (`kernel = true`) or plain form, redrawing at most once
+    /// per `min_interval`. For tests and for programs that log progress elsewhere.
+    pub fn to_writer(
+        label: &str,
+        total: u64,
+        kernel: bool,
+        out: Box<dyn Write + Send>,
+        min_interval: Duration,
+    ) -> Progress {
+        let mut p = Progress {
+            label: label.to_string(),
+            total,
+            done: 0,
+            kernel,
+            out,
+            min_interval,
+            started: Instant::now(),
+            last_render: None,
+            id: new_display_id("progress"),
+            shown: false,
+        };
+        if kernel {
+            p.render(false);
+        }
+        p
+    }
+
+    /// The display id the kernel-mode bar updates.
+    pub fn display_id(&self) -> &str {
+        &self.id
+    }
+
+    /// Records that `done` of `total` steps are complete. Cheap: it redraws only when the
+    /// last redraw is older than the minimum interval.
+    pub fn set(&mut self, done: u64) {
+        self.done = done.min(self.total);
+        let now = Instant::now();
+        let due = match self.last_render {
+            Some(t) => now.duration_since(t) >= self.min_interval,
+            // Plain lines start only once a run has lasted the interval: quick runs stay quiet.
+            None => self.kernel || now.duration_since(self.started) >= self.min_interval,
+        };
+        if due {
+            self.render(false);
+        }
+    }
+
+    /// Marks the run complete and draws the final state.
+    pub fn finish(mut self) {
+        self.done = self.total;
+        let long = self.started.elapsed() >= self.min_interval;
+        if self.kernel || self.last_render.is_some() || long {
+            self.render(true);
+        }
+    }
+
+    /// The plain-text form of the bar.
+    fn text(&self, finished: bool) -> String {
+        const CELLS: u64 = 24;
+        let frac = if self.total == 0 {
+            1.0
+        } else {
+            self.done as f64 / self.total as f64
+        };
+        let filled = ((frac * CELLS as f64).round() as u64).min(CELLS);
+        let bar: String = (0..CELLS)
+            .map(|i| if i < filled { '█' } else { '░' })
+            .collect();
+        let mut s = format!(
+            "{}  [{bar}]  {}/{}  {:.0}%",
+            self.label,
+            self.done,
+            self.total,
+            frac * 100.0
+        );
+        let el = self.started.elapsed().as_secs_f64();
+        if finished {
+            if el >= 1.0 {
+                let _ = write!(s, "  done in {el:.1} s");
+            }
+        } else if el >= 1.0 {
+            let _ = write!(s, "  {el:.1} s");
+            if frac > 0.0 {
+                let _ = write!(s, ", ~{:.0} s left", el / frac - el);
+            }
+        }
+        s
+    }
+
+    fn render(&mut self, finished: bool) {
+        let text = self.text(finished);
+        let _ = if self.kernel {
+            let op = if self.shown {
+                DisplayOp::Update
+            } else {
+                DisplayOp::Display
+            };
+            write_marker(
+                &mut self.out,
+                op,
+                &[("text/plain", text)],
+                Some(&self.id),
+                false,
+            )
+        } else {
+            writeln!(self.out, "{text}").and_then(|_| self.out.flush())
+        };
+        self.shown = true;
+        self.last_render = Some(Instant::now());
+    }
+}
+
+/// Escapes text for HTML.
+fn html_esc(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+fn cell(v: f64) -> String {
+    if v.is_nan() {
+        "–".into()
+    } else {
+        crate::plot::fmt_value(v)
+    }
+}
+
+impl Table {
+    /// The table as an HTML `<table>`: one row per parameter value and metric, with n, mean,
+    /// 95% CI, p50 and p99.
+    pub fn to_html(&self) -> String {
+        let mut h = String::from("<table class=\"faultline-table\">\n<thead><tr>");
+        for head in [
+            self.param.as_str(),
+            "metric",
+            "n",
+            "mean",
+            "95% CI",
+            "p50",
+            "p99",
+        ] {
+            let _ = write!(h, "<th>{}</th>", html_esc(head));
+        }
+        h.push_str("</tr></thead>\n<tbody>\n");
+        for r in &self.rows {
+            let s = &r.summary;
+            let _ = writeln!(
+                h,
+                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>[{}, {}]</td><td>{}</td><td>{}</td></tr>",
+                html_esc(&r.label),
+                html_esc(&r.metric),
+                s.n,
+                cell(s.mean),
+                cell(s.ci_low),
+                cell(s.ci_high),
+                cell(s.p50),
+                cell(s.p99)
+            );
+        }
+        h.push_str("</tbody>\n</table>\n");
+        h
+    }
+
+    /// The table's representations: HTML and plain text.
+    pub fn mime_bundle(&self) -> MimeBundle {
+        vec![
+            ("text/html", self.to_html()),
+            ("text/plain", self.to_string()),
+        ]
+    }
+
+    /// Shows the table inline (evcxr's display convention).
+    pub fn evcxr_display(&self) {
+        let _ = write_evcxr(&mut io::stdout().lock(), &self.mime_bundle());
+    }
+
+    /// Shows the table now, mid-cell (several outputs per cell under Faultline's kernel).
+    pub fn show(&self) {
+        show_bundle(&self.mime_bundle());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::{Arc, Mutex};
+
+    /// A writer tests can read back.
+    #[derive(Clone, Default)]
+    struct Buf(Arc<Mutex<Vec<u8>>>);
+    impl Write for Buf {
+        fn write(&mut self, b: &[u8]) -> io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(b);
+            Ok(b.len())
+        }
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+    impl Buf {
+        fn lines(&self) -> Vec<String> {
+            String::from_utf8(self.0.lock().unwrap().clone())
+                .unwrap()
+                .lines()
+                .map(String::from)
+                .collect()
+        }
+    }
+
+    #[test]
+    fn marker_line_has_the_agreed_shape() {
+        let line = marker_line(
+            DisplayOp::Display,
+            &[
+                ("image/svg+xml", "<svg>\n</svg>".into()),
+                ("text/plain", "a \"b\"".into()),
+            ],
+            None,
+            false,
+        );
+        assert_eq!(
+            line,
+            r#"FAULTLINE_DISPLAY {"op":"display","data":{"image/svg+xml":"<svg>\n</svg>","text/plain":"a \"b\""},"metadata":{},"display_id":null,"wait":false}"#
+        );
+        let v: serde_json::Value = serde_json::from_str(&line[MARKER.len()..]).unwrap();
+        assert_eq!(v["data"]["image/svg+xml"], "<svg>\n</svg>");
+        let clear = marker_line(DisplayOp::Clear, &[], Some("x"), true);
+        assert_eq!(
+            clear,
+            r#"FAULTLINE_DISPLAY {"op":"clear","data":{},"metadata":{},"display_id":"x","wait":true}"#
+        );
+    }
+
+    #[test]
+    fn evcxr_blocks() {
+        let mut out = Vec::new();
+        write_evcxr(&mut out, &[("text/plain", "hi".into())]).unwrap();
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "EVCXR_BEGIN_CONTENT text/plain\nhi\nEVCXR_END_CONTENT\n"
+        );
+    }
+
+    #[test]
+    fn kernel_progress_displays_once_then_updates_in_place() {
+        let buf = Buf::default();
+        let mut p = Progress::to_writer("sweep", 4, true, Box::new(buf.clone()), Duration::ZERO);
+        let id = p.display_id().to_string();
+        p.set(1);
+        p.finish();
+        let bar = |n: u64, pct: &str| {
+            let cells = (n * 6) as usize;
+            format!(
+                "sweep  [{}{}]  {n}/4  {pct}",
+                "█".repeat(cells),
+                "░".repeat(24 - cells)
+            )
+        };
+        let line = |op: DisplayOp, text: String| {
+            marker_line(op, &[("text/plain", text)], Some(&id), false)
+        };
+        assert_eq!(
+            buf.lines(),
+            [
+                line(DisplayOp::Display, bar(0, "0%")),
+                line(DisplayOp::Update, bar(1, "25%")),
+                line(DisplayOp::Update, bar(4, "100%")),
+            ]
+        );
+    }
+
+    #[test]
+    fn progress_is_rate_limited() {
+        let buf = Buf::default();
+        let mut p = Progress::to_writer(
+            "s",
+            1000,
+            true,
+            Box::new(buf.clone()),
+            Duration::from_secs(3600),
+        );
+        for i in 0..1000 {
+            p.set(i);
+        }
+        p.finish();
+        let lines = buf.lines();
+        assert_eq!(
+            lines.len(),
+            2,
+            "initial display and final update only: {lines:?}"
+        );
+        assert!(lines[1].contains(r#""op":"update""#) && lines[1].contains("1000/1000"));
+    }
+
+    #[test]
+    fn plain_progress_is_a_line_on_the_writer_and_quiet_for_quick_runs() {
+        let buf = Buf::default();
+        let mut p = Progress::to_writer("s", 2, false, Box::new(buf.clone()), Duration::ZERO);
+        p.set(1);
+        p.finish();
+        assert_eq!(
+            buf.lines(),
+            [
+                format!("s  [{}{}]  1/2  50%", "█".repeat(12), "░".repeat(12)),
+                format!("s  [{}]  2/2  100%", "█".repeat(24)),
+            ]
+        );
+        let quiet = Buf::default();
+        let mut p = Progress::to_writer(
+            "s",
+            2,
+            false,
+            Box::new(quiet.clone()),
+            Duration::from_secs(3600),
+        );
+        p.set(1);
+        p.finish();
+        assert!(quiet.lines().is_empty());
+    }
+}

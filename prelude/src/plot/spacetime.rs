@@ -1,0 +1,897 @@
+//! Space-time (Lamport) diagrams of one run: a line per node, time flowing right, every message
+//! an arrow from its send to its delivery.
+//!
+//! What each mark means (the figure carries the same legend):
+//! - solid blue arrow: a delivered message; dashed purple: a copy made by the duplication fault;
+//! - red line ending in ×: a dropped message (× on the receiver's line: it was crashed; between
+//!   the lines: lost or cut by a partition); dotted grey: still in flight when the run stopped;
+//! - orange band across all nodes: a partition (which groups it split is written on it);
+//! - grey band on a node's line: the node was crashed (or paused);
+//! - hollow circle: a timer fired; small text above a line: a `Log` event's text — that is how
+//!   Lamport or vector timestamps get onto the diagram; with [`SpaceTime::clocks`], each event's
+//!   local clock reading below the line.
+
+use super::axes::{fmt_value, max_ticks, AxisSpec, LegendEntry, Scale, Swatch};
+use super::figure::figure_methods;
+use super::style::{BAD, GREY, GRID, LABEL_SIZE, SHADE, SMALL_SIZE, TICK_SIZE, TITLE_SIZE, WIDTH};
+use super::svg::{n, text_width, truncate, Anchor, Stroke, Svg, Text};
+use super::{id_hash, Figure};
+use crate::time::Time;
+use crate::trace::{DropReason, EventKind, Fate, NodeId, Role, Trace};
+use std::fmt::Write as _;
+
+const DELIVERED: &str = "#0072B2";
+const DUPLICATE: &str = "#CC79A7";
+const IN_FLIGHT: &str = "#888888";
+const CRASHED: &str = "#777777";
+const PAUSED: &str = "#56B4E9";
+
+/// A space-time diagram builder. Start with [`spacetime`] or [`Trace::diagram`].
+#[derive(Clone, Debug)]
+pub struct SpaceTime {
+    trace: Trace,
+    title: String,
+    window: Option<(Time, Time)>,
+    clocks: bool,
+    labels: Option<bool>,
+    max_messages: usize,
+    width: f64,
+}
+
+/// The space-time diagram of a traced run.
+///
+/// ```
+/// use faultline::plot;
+/// use faultline::time::ms;
+/// use faultline::trace::{Fate, MsgRecord, NodeInfo, Role, Trace};
+/// let node = |id, name: &str| NodeInfo { id, name: name.into(), role: Role::Server };
+/// let msg = |id, from, to, sent, fate| MsgRecord {
+///     id, from, to, label: "Ping".into(), sent_at: ms(sent), fate, duplicate_of: None,
+/// };
+/// let trace = Trace {
+///     nodes: vec![node(0, "a"), node(1, "b")],
+///     messages: vec![msg(0, 0, 1, 1, Fate::Delivered(ms(3))), msg(1, 1, 0, 4, Fate::Delivered(ms(6)))],
+///     events: vec![],
+///     end: ms(8),
+/// };
+/// let fig = plot::spacetime(&trace).figure();
+/// assert_eq!(fig.svg().matches("class=\"msg delivered\"").count(), 2);
+/// ```
+pub fn spacetime(trace: &Trace) -> SpaceTime {
+    SpaceTime {
+        trace: trace.clone(),
+        title: "Space-time diagram".into(),
+        window: None,
+        clocks: false,
+        labels: None,
+        max_messages: 400,
+        width: WIDTH,
+    }
+}
+
+impl Trace {
+    /// This run's space-time diagram; see [`plot::spacetime`](crate::plot::spacetime).
+    pub fn diagram(&self) -> SpaceTime {
+        spacetime(self)
+    }
+
+    /// Shows the trace inline as its space-time diagram, with the text listing as fallback.
+    pub fn evcxr_display(&self) {
+        self.diagram().evcxr_display()
+    }
+}
+
+impl SpaceTime {
+    /// The title (default "Space-time diagram").
+    pub fn title(mut self, title: &str) -> Self {
+        self.title = title.to_string();
+        self
+    }
+
+    /// Draws only what happens between `from` and `to` (to zoom into a busy run).
+    pub fn window(mut self, from: Time, to: Time) -> Self {
+        self.window = Some((from, to.max(from)));
+        self
+    }
+
+    /// Writes each event's local clock reading (in ms) under its node's line, to compare
+    /// drifting clocks with true time.
+    pub fn clocks(mut self) -> Self {
+        self.clocks = true;
+        self
+    }
+
+    /// Writes each message's label next to its arrow (default: when at most 40 messages).
+    pub fn labels(mut self, on: bool) -> Self {
+        self.labels = Some(on);
+        self
+    }
+
+    /// Draws at most `n` messages (default 400); the text summary says how many were left out.
+    pub fn max_messages(mut self, n: usize) -> Self {
+        self.max_messages = n;
+        self
+    }
+
+    /// Figure width in px (default 720; the height follows the number of nodes).
+    pub fn width(mut self, px: u32) -> Self {
+        self.width = px.max(300) as f64;
+        self
+    }
+
+    /// Renders the diagram.
+    pub fn figure(&self) -> Figure {
+        let tr = &self.trace;
+        let last_event = tr
+            .messages
+            .iter()
+            .map(|m| match m.fate {
+                Fate::Delivered(t) | Fate::Dropped(t, _) => t.max(m.sent_at),
+                Fate::InFlight => m.sent_at,
+            })
+            .chain(tr.events.iter().map(|e| e.at))
+            .max()
+            .unwrap_or(Time::ZERO);
+        let run_end = tr.end.max(last_event);
+        let (t0, t1) = self.window.unwrap_or((Time::ZERO, run_end));
+        let t1 = if t1 <= t0 { t0 + Time(1_000) } else { t1 };
+        let in_window = |t: Time| t >= t0 && t <= t1;
+
+        let msgs: Vec<_> = tr
+            .messages
+            .iter()
+            .filter(|m| {
+                let end = match m.fate {
+                    Fate::Delivered(t) | Fate::Dropped(t, _) => t,
+                    Fate::InFlight => run_end,
+                };
+                m.sent_at <= t1 && end >= t0
+            })
+            .collect();
+        let shown = msgs.len().min(self.max_messages);
+        let msgs = &msgs[..shown];
+        let labels = self.labels.unwrap_or(msgs.len() <= 40);
+
+        // Layout.
+        let nn = tr.nodes.len().max(1);
+        let w = self.width;
+        let name_w = tr
+            .nodes
+            .iter()
+            .map(|nd| {
+                text_width(&truncate(&nd.name, 16), LABEL_SIZE)
+                    + if nd.role == Role::Client { 4.0 } else { 0.0 }
+            })
+            .fold(40.0, f64::max);
+        let left = 16.0 + name_w + 14.0;
+        let right = w - 24.0;
+        let top = 104.0;
+        let lane = if nn <= 2 {
+            110.0
+        } else {
+            (300.0 / (nn - 1) as f64).clamp(62.0, 100.0)
+        };
+        let lanes_h = lane * (nn - 1) as f64;
+        let bottom = top + lanes_h;
+        let h = bottom + 70.0;
+        let xs = Scale {
+            lo: t0.as_ms(),
+            hi: t1.as_ms(),
+            log: false,
+            p0: left,
+            p1: right,
+        };
+        let x = |t: Time| xs.map_clamped(t.as_ms());
+        let y = |node: NodeId| top + lane * node.min(nn - 1) as f64;
+
+        let mut svg = Svg::new(w, h, &self.title);
+        let uid = id_hash(&format!(
+            "{}{}{}",
+            self.title,
+            tr.messages.len(),
+            tr.events.len()
+        ));
+        let arrow = |kind: &str| format!("arrow-{kind}-{uid}");
+        svg.arrow_marker(&arrow("delivered"), DELIVERED);
+        svg.arrow_marker(&arrow("duplicate"), DUPLICATE);
+
+        svg.text(
+            (left + right) / 2.0,
+            26.0,
+            &self.title,
+            &Text::new(TITLE_SIZE)
+                .anchor(Anchor::Middle)
+                .bold()
+                .class("title"),
+        );
+
+        // Legend: only what occurs.
+        let has = |f: &dyn Fn(&crate::trace::MsgRecord) -> bool| msgs.iter().any(|m| f(m));
+        let parts = tr.partition_intervals();
+        let parts: Vec<_> = parts
+            .into_iter()
+            .filter(|(a, b, _)| *b >= t0 && *a <= t1)
+            .collect();
+        let mut legend = vec![LegendEntry {
+            name: "delivered".into(),
+            color: DELIVERED.into(),
+            swatch: Swatch::Line {
+                dash: None,
+                marker: None,
+            },
+        }];
+        if has(&|m| m.duplicate_of.is_some()) {
+            legend.push(LegendEntry {
+                name: "duplicate".into(),
+                color: DUPLICATE.into(),
+                swatch: Swatch::Line {
+                    dash: Some("5,3"),
+                    marker: None,
+                },
+            });
+        }
+        if has(&|m| matches!(m.fate, Fate::Dropped(..))) {
+            legend.push(LegendEntry {
+                name: "dropped".into(),
+                color: BAD.into(),
+                swatch: Swatch::Cross,
+            });
+        }
+        if has(&|m| m.fate == Fate::InFlight) {
+            legend.push(LegendEntry {
+                name: "in flight".into(),
+                color: IN_FLIGHT.into(),
+                swatch: Swatch::Line {
+                    dash: Some("2,3"),
+                    marker: None,
+                },
+            });
+        }
+        if tr
+            .events
+            .iter()
+            .any(|e| matches!(e.kind, EventKind::Timer { .. }) && in_window(e.at))
+        {
+            legend.push(LegendEntry {
+                name: "timer".into(),
+                color: "#000000".into(),
+                swatch: Swatch::Ring,
+            });
+        }
+        if !parts.is_empty() {
+            legend.push(LegendEntry {
+                name: "partition".into(),
+                color: SHADE.into(),
+                swatch: Swatch::Box(0.25),
+            });
+        }
+        let crashes: Vec<Vec<(Time, Time)>> =
+            (0..tr.nodes.len()).map(|i| tr.down_intervals(i)).collect();
+        if crashes.iter().flatten().any(|(a, b)| *b >= t0 && *a <= t1) {
+            legend.push(LegendEntry {
+                name: "crashed".into(),
+                color: CRASHED.into(),
+                swatch: Swatch::Box(0.35),
+            });
+        }
+        let pauses: Vec<(NodeId, Time, Time)> = tr
+            .events
+            .iter()
+            .filter_map(|e| match (e.node, &e.kind) {
+                (Some(nd), EventKind::Pause { until }) => Some((nd, e.at, *until)),
+                _ => None,
+            })
+            .filter(|(_, a, b)| *b >= t0 && *a <= t1)
+            .collect();
+        if !pauses.is_empty() {
+            legend.push(LegendEntry {
+                name: "paused".into(),
+                color: PAUSED.into(),
+                swatch: Swatch::Box(0.3),
+            });
+        }
+        let lw = super::axes::legend_row_width(&legend);
+        super::axes::draw_legend_row(
+            &mut svg,
+            ((left + right) / 2.0 - lw / 2.0).max(8.0),
+            50.0,
+            &legend,
+        );
+
+        // Time axis and grid.
+        let xa = AxisSpec::numeric(
+            t0.as_ms(),
+            t1.as_ms(),
+            false,
+            "time (ms)",
+            max_ticks(right - left, 80.0),
+            true,
+        );
+        svg.group("grid");
+        for (v, _) in &xa.ticks {
+            let px = xs.map(*v);
+            svg.line(
+                px,
+                top - 18.0,
+                px,
+                bottom + 18.0,
+                &Stroke::new(GRID, 1.0),
+                "",
+            );
+        }
+        svg.end();
+        svg.group("axes");
+        let ay = bottom + 26.0;
+        svg.line(left, ay, right, ay, &Stroke::new(GREY, 1.0), "x-axis");
+        for (v, s) in &xa.ticks {
+            let px = xs.map(*v);
+            svg.line(px, ay, px, ay + 4.0, &Stroke::new(GREY, 1.0), "");
+            svg.text(
+                px,
+                ay + 17.0,
+                s,
+                &Text::new(TICK_SIZE)
+                    .anchor(Anchor::Middle)
+                    .fill(GREY)
+                    .class("tick"),
+            );
+        }
+        svg.text(
+            (left + right) / 2.0,
+            h - 12.0,
+            "time (ms)",
+            &Text::new(LABEL_SIZE)
+                .anchor(Anchor::Middle)
+                .class("axis-label"),
+        );
+        svg.end();
+
+        // Partitions: bands across every node, labelled with the groups they split.
+        for (a, b, cut) in &parts {
+            let (pa, pb) = (x(*a), x(*b));
+            let label = partition_label(tr, cut);
+            svg.group_titled(
+                "partition",
+                &format!(
+                    "{label}, {}–{} ms",
+                    fmt_value(a.as_ms()),
+                    fmt_value(b.as_ms())
+                ),
+            );
+            svg.rect(
+                pa,
+                top - 22.0,
+                (pb - pa).max(2.0),
+                lanes_h + 44.0,
+                SHADE,
+                0.18,
+                None,
+                "partition-band",
+            );
+            let fits = text_width(&label, SMALL_SIZE) < (pb - pa) + 100.0;
+            let shown_label = if fits {
+                label.clone()
+            } else {
+                "partition".to_string()
+            };
+            svg.text(
+                (pa + pb) / 2.0,
+                top - 26.0,
+                &shown_label,
+                &Text::new(SMALL_SIZE)
+                    .anchor(Anchor::Middle)
+                    .fill("#8a5a00")
+                    .bold(),
+            );
+            svg.end();
+        }
+
+        // Crash and pause intervals, on each node's line.
+        for (node, iv) in crashes.iter().enumerate() {
+            for (a, b) in iv.iter().filter(|(a, b)| *b >= t0 && *a <= t1) {
+                let (pa, pb) = (x(*a), x(*b));
+                svg.group_titled(
+                    "crash",
+                    &format!(
+                        "{} crashed {}–{} ms",
+                        tr.nodes[node].name,
+                        fmt_value(a.as_ms()),
+                        fmt_value(b.as_ms())
+                    ),
+                );
+                svg.rect(
+                    pa,
+                    y(node) - 12.0,
+                    (pb - pa).max(2.0),
+                    24.0,
+                    CRASHED,
+                    0.35,
+                    None,
+                    "crash-band",
+                );
+                svg.text(
+                    pa + 4.0,
+                    y(node) + 24.0,
+                    "crashed",
+                    &Text::new(SMALL_SIZE).fill(CRASHED).italic(),
+                );
+                svg.end();
+            }
+        }
+        for (node, a, b) in &pauses {
+            let (pa, pb) = (x(*a), x(*b));
+            svg.group_titled(
+                "pause",
+                &format!(
+                    "{} paused {}–{} ms",
+                    tr.nodes.get(*node).map(|n| n.name.as_str()).unwrap_or("?"),
+                    fmt_value(a.as_ms()),
+                    fmt_value(b.as_ms())
+                ),
+            );
+            svg.rect(
+                pa,
+                y(*node) - 10.0,
+                (pb - pa).max(2.0),
+                20.0,
+                PAUSED,
+                0.3,
+                None,
+                "pause-band",
+            );
+            svg.text(
+                pa + 4.0,
+                y(*node) + 24.0,
+                "paused",
+                &Text::new(SMALL_SIZE).fill("#2b6f94").italic(),
+            );
+            svg.end();
+        }
+
+        // Node lines and names.
+        svg.group("nodes");
+        for nd in &tr.nodes {
+            let py = y(nd.id);
+            let client = nd.role == Role::Client;
+            svg.line(
+                left,
+                py,
+                right,
+                py,
+                &Stroke::new(if client { GREY } else { "#222222" }, 1.6),
+                "node-line",
+            );
+            let t = Text::new(LABEL_SIZE).anchor(Anchor::End).class("node-name");
+            let t = if client {
+                t.italic().fill(GREY)
+            } else {
+                t.bold()
+            };
+            svg.text(left - 10.0, py + 4.5, &truncate(&nd.name, 16), &t);
+        }
+        svg.end();
+
+        // Messages.
+        let typical_dx = {
+            let mut d: Vec<f64> = msgs
+                .iter()
+                .filter_map(|m| match m.fate {
+                    Fate::Delivered(t) => Some(x(t) - x(m.sent_at)),
+                    _ => None,
+                })
+                .collect();
+            d.sort_by(f64::total_cmp);
+            d.get(d.len() / 2)
+                .copied()
+                .unwrap_or(30.0)
+                .clamp(14.0, 80.0)
+        };
+        let name = |i: NodeId| tr.nodes.get(i).map(|n| n.name.as_str()).unwrap_or("?");
+        let mut label_boxes: Vec<(f64, f64, f64, f64)> = Vec::new();
+        // Place log texts first (stacked up to three rows above their node's line), so message
+        // labels can keep clear of them.
+        let mut log_pos: Vec<Option<(f64, f64)>> = vec![None; tr.events.len()];
+        {
+            let mut rows_above: Vec<Vec<Vec<(f64, f64)>>> = vec![vec![Vec::new(); 3]; nn];
+            for (i, e) in tr.events.iter().enumerate() {
+                let (Some(node), EventKind::Log { text }) = (e.node, &e.kind) else {
+                    continue;
+                };
+                if node >= nn || !in_window(e.at) {
+                    continue;
+                }
+                let (px, py) = (x(e.at), y(node));
+                let tw = text_width(&truncate(text, 28), SMALL_SIZE);
+                let span = (px - 2.0, px + tw + 4.0);
+                let row = rows_above[node]
+                    .iter()
+                    .position(|r| r.iter().all(|o| span.1 < o.0 || span.0 > o.1));
+                if let Some(r) = row {
+                    rows_above[node][r].push(span);
+                    let ly = py - 8.0 - 11.0 * r as f64;
+                    log_pos[i] = Some((px + 2.0, ly));
+                    label_boxes.push((px, ly - 9.0, tw + 2.0, 11.0));
+                }
+            }
+        }
+        svg.group("messages");
+        for m in msgs {
+            let (x1, y1) = (x(m.sent_at), y(m.from));
+            let dup = m.duplicate_of.is_some();
+            let head = format!("#{} {} → {}: {}", m.id, name(m.from), name(m.to), m.label);
+            let dir = if m.to == m.from {
+                0.0
+            } else {
+                (y(m.to) - y1).signum()
+            };
+            let (x2, y2) = match m.fate {
+                Fate::Delivered(t) => {
+                    let tip = format!(
+                        "{head}{}\nsent {} ms, delivered {} ms",
+                        if dup { " (duplicate)" } else { "" },
+                        fmt_value(m.sent_at.as_ms()),
+                        fmt_value(t.as_ms())
+                    );
+                    let (x2, y2) = (x(t), y(m.to));
+                    let kind = if dup { "duplicate" } else { "delivered" };
+                    svg.group_titled(&format!("msg {kind}"), &tip);
+                    let mut st = Stroke::new(if dup { DUPLICATE } else { DELIVERED }, 1.5);
+                    if dup {
+                        st = st.dash("5,3");
+                    }
+                    if m.from == m.to {
+                        let lift = 22.0;
+                        svg.raw(&format!(
+                            r#"<path d="M{},{} C{},{} {},{} {},{}" fill="none" {} marker-end="url(#{})"/>"#,
+                            n(x1), n(y1), n(x1), n(y1 - lift), n(x2.max(x1 + 12.0)), n(y2 - lift), n(x2.max(x1 + 12.0)), n(y2),
+                            stroke_attrs(&st), arrow(kind)
+                        ));
+                    } else {
+                        svg.arrow(x1, y1, x2, y2, &st, &arrow(kind), "");
+                    }
+                    svg.end();
+                    (x2, y2)
+                }
+                Fate::Dropped(t, why) => {
+                    let why_s = match why {
+                        DropReason::Loss => "lost",
+                        DropReason::Partition => "cut by partition",
+                        DropReason::Crashed => "receiver crashed",
+                    };
+                    let tip = format!(
+                        "{head}\nsent {} ms, dropped {} ms ({why_s})",
+                        fmt_value(m.sent_at.as_ms()),
+                        fmt_value(t.as_ms())
+                    );
+                    let (x2, y2) = if why == DropReason::Crashed {
+                        (x(t).max(x1 + 8.0), y(m.to))
+                    } else {
+                        // Head towards the receiver as a delivered message would, and stop
+                        // short of the next node's line so the × sits between the lines.
+                        let dy = y(m.to) - y1;
+                        let frac = if dy == 0.0 {
+                            0.5
+                        } else {
+                            (lane * 0.4 / dy.abs()).min(0.5)
+                        };
+                        let xe = if x(t) > x1 + 8.0 {
+                            x(t)
+                        } else {
+                            x1 + typical_dx * frac
+                        };
+                        let ye = if m.to == m.from {
+                            y1 - 20.0
+                        } else {
+                            y1 + dy * frac
+                        };
+                        (xe, ye)
+                    };
+                    svg.group_titled("msg dropped", &tip);
+                    svg.line(x1, y1, x2, y2, &Stroke::new(BAD, 1.5), "");
+                    svg.cross(x2, y2, 5.0, BAD, 2.2, "drop-mark");
+                    svg.end();
+                    (x2, y2)
+                }
+                Fate::InFlight => {
+                    let tip = format!(
+                        "{head}\nsent {} ms, still in flight at the end",
+                        fmt_value(m.sent_at.as_ms())
+                    );
+                    let x2 = x(run_end).max(x1 + 12.0).min(right);
+                    let y2 = y1 + dir * lane * 0.6;
+                    svg.group_titled("msg inflight", &tip);
+                    svg.line(x1, y1, x2, y2, &Stroke::new(IN_FLIGHT, 1.4).dash("2,3"), "");
+                    svg.end();
+                    (x2, y2)
+                }
+            };
+            svg.raw(&format!(
+                r#"<circle class="send" cx="{}" cy="{}" r="2.2" fill="{}"/>"#,
+                n(x1),
+                n(y1),
+                if dup { DUPLICATE } else { "#222222" }
+            ));
+            // One label per broadcast (same sender, time and text), none on duplicates.
+            let repeat = msgs
+                .iter()
+                .take_while(|o| o.id != m.id)
+                .any(|o| o.from == m.from && o.sent_at == m.sent_at && o.label == m.label);
+            if labels && !dup && !repeat {
+                let s = match m.fate {
+                    Fate::Dropped(..) => {
+                        format!("{} → {}", truncate(&m.label, 14), truncate(name(m.to), 10))
+                    }
+                    _ => truncate(&m.label, 18),
+                };
+                let tw = text_width(&s, SMALL_SIZE - 0.5);
+                // Place at 40% along the arrow; nudge down until free of earlier labels.
+                let (mut lx, mut ly) = (x1 + (x2 - x1) * 0.4, y1 + (y2 - y1) * 0.4);
+                if m.from == m.to {
+                    ly = y1 - 26.0;
+                    lx = (x1 + x2) / 2.0;
+                }
+                let free = |ly: f64| {
+                    !label_boxes
+                        .iter()
+                        .any(|b| overlaps(*b, (lx - tw / 2.0, ly - 9.0, tw, 11.0)))
+                };
+                if let Some(dy) = [0.0, -12.0, 12.0, -24.0, 24.0]
+                    .into_iter()
+                    .find(|dy| free(ly + dy))
+                {
+                    ly += dy;
+                }
+                label_boxes.push((lx - tw / 2.0, ly - 9.0, tw, 11.0));
+                svg.text(
+                    lx,
+                    ly,
+                    &s,
+                    &Text::new(SMALL_SIZE - 0.5)
+                        .anchor(Anchor::Middle)
+                        .fill("#333333")
+                        .halo()
+                        .class("msg-label"),
+                );
+            }
+        }
+        svg.end();
+
+        // Node events: timers, logs, crashes, restarts, clock readings.
+        let mut rows_below: Vec<Vec<(f64, f64)>> = vec![Vec::new(); nn];
+        let mut n_logs_hidden = 0;
+        svg.group("events");
+        for (ei, e) in tr
+            .events
+            .iter()
+            .enumerate()
+            .filter(|(_, e)| in_window(e.at))
+        {
+            let Some(node) = e.node else { continue };
+            if node >= nn {
+                continue;
+            }
+            let (px, py) = (x(e.at), y(node));
+            match &e.kind {
+                EventKind::Timer { tag } => {
+                    svg.group_titled(
+                        "timer",
+                        &format!(
+                            "{}: timer {tag} fired at {} ms",
+                            name(node),
+                            fmt_value(e.at.as_ms())
+                        ),
+                    );
+                    svg.raw(&format!(r##"<circle cx="{}" cy="{}" r="4.2" fill="white" stroke="#000000" stroke-width="1.4"/>"##, n(px), n(py)));
+                    svg.end();
+                }
+                EventKind::Crash => {
+                    svg.group_titled(
+                        "crash-mark",
+                        &format!("{} crashed at {} ms", name(node), fmt_value(e.at.as_ms())),
+                    );
+                    svg.cross(px, py, 6.0, "#000000", 2.6, "");
+                    svg.end();
+                }
+                EventKind::Restart => {
+                    svg.group_titled(
+                        "restart",
+                        &format!("{} restarted at {} ms", name(node), fmt_value(e.at.as_ms())),
+                    );
+                    svg.raw(&format!(
+                        r#"<path d="M{},{} L{},{} L{},{} Z" fill="{}"/>"#,
+                        n(px),
+                        n(py - 6.0),
+                        n(px + 7.0),
+                        n(py),
+                        n(px),
+                        n(py + 6.0),
+                        "#009E73"
+                    ));
+                    svg.text(
+                        px + 9.0,
+                        py + 24.0,
+                        "restart",
+                        &Text::new(SMALL_SIZE).fill("#007a5a").italic(),
+                    );
+                    svg.end();
+                }
+                EventKind::Log { text } => {
+                    svg.group_titled(
+                        "log",
+                        &format!("{} at {} ms: {text}", name(node), fmt_value(e.at.as_ms())),
+                    );
+                    svg.line(px, py - 5.0, px, py + 5.0, &Stroke::new("#000000", 1.4), "");
+                    if let Some((lx, ly)) = log_pos[ei] {
+                        svg.text(
+                            lx,
+                            ly,
+                            &truncate(text, 28),
+                            &Text::new(SMALL_SIZE)
+                                .fill("#1a1a1a")
+                                .halo()
+                                .class("log-text"),
+                        );
+                    } else {
+                        n_logs_hidden += 1;
+                    }
+                    svg.end();
+                }
+                _ => {}
+            }
+            if self.clocks && !matches!(e.kind, EventKind::Start) {
+                let s = format!("c={}", fmt_value(e.local.as_ms()));
+                let tw = text_width(&s, SMALL_SIZE - 1.0);
+                let span = (px - tw / 2.0 - 2.0, px + tw / 2.0 + 2.0);
+                if rows_below[node]
+                    .iter()
+                    .all(|o| span.1 < o.0 || span.0 > o.1)
+                {
+                    rows_below[node].push(span);
+                    svg.text(
+                        px,
+                        py + 14.0,
+                        &s,
+                        &Text::new(SMALL_SIZE - 1.0)
+                            .anchor(Anchor::Middle)
+                            .fill("#0a5c8a")
+                            .halo()
+                            .class("clock"),
+                    );
+                }
+            }
+        }
+        svg.end();
+
+        // Summary text.
+        let delivered = msgs
+            .iter()
+            .filter(|m| matches!(m.fate, Fate::Delivered(_)))
+            .count();
+        let dropped = msgs
+            .iter()
+            .filter(|m| matches!(m.fate, Fate::Dropped(..)))
+            .count();
+        let dups = msgs.iter().filter(|m| m.duplicate_of.is_some()).count();
+        let mut t = format!(
+            "{}: {} nodes ({}), {} messages from {} to {} ms: {delivered} delivered, {dropped} dropped, {dups} duplicates",
+            self.title,
+            tr.nodes.len(),
+            tr.nodes.iter().map(|n| n.name.as_str()).collect::<Vec<_>>().join(", "),
+            msgs.len(),
+            fmt_value(t0.as_ms()),
+            fmt_value(t1.as_ms()),
+        );
+        if shown < tr.messages.len() && self.window.is_none() {
+            let _ = write!(
+                t,
+                " (first {shown} of {} drawn; use .window() to zoom)",
+                tr.messages.len()
+            );
+        }
+        t.push('.');
+        for (a, b, cut) in &parts {
+            let _ = write!(
+                t,
+                "\n  {} from {} to {} ms",
+                partition_label(tr, cut),
+                fmt_value(a.as_ms()),
+                fmt_value(b.as_ms())
+            );
+        }
+        for (node, iv) in crashes.iter().enumerate() {
+            for (a, b) in iv {
+                let _ = write!(
+                    t,
+                    "\n  {} crashed from {} to {} ms",
+                    tr.nodes[node].name,
+                    fmt_value(a.as_ms()),
+                    fmt_value(b.as_ms())
+                );
+            }
+        }
+        if n_logs_hidden > 0 {
+            let _ = write!(
+                t,
+                "\n  ({n_logs_hidden} log texts too crowded to draw; zoom with .window())"
+            );
+        }
+        let listing = tr.to_string();
+        let lines: Vec<&str> = listing.lines().collect();
+        t.push_str("\n\n");
+        for l in lines.iter().take(40) {
+            t.push_str(l);
+            t.push('\n');
+        }
+        if lines.len() > 40 {
+            let _ = writeln!(t, "… {} more lines", lines.len() - 40);
+        }
+        Figure::from_svg(&self.title, svg.finish(), t)
+    }
+}
+
+fn stroke_attrs(s: &Stroke) -> String {
+    let mut a = format!(r#"stroke="{}" stroke-width="{}""#, s.color, n(s.width));
+    if let Some(d) = s.dash {
+        let _ = write!(a, r#" stroke-dasharray="{d}""#);
+    }
+    a
+}
+
+fn overlaps(a: (f64, f64, f64, f64), b: (f64, f64, f64, f64)) -> bool {
+    a.0 < b.0 + b.2 && b.0 < a.0 + a.2 && a.1 < b.1 + b.3 && b.1 < a.1 + a.3
+}
+
+/// "partition: {a, b} | {c}" — the groups of nodes that can still talk to each other.
+fn partition_label(tr: &Trace, cut: &[(NodeId, NodeId)]) -> String {
+    let nn = tr.nodes.len();
+    let mut comp: Vec<usize> = (0..nn).collect();
+    fn find(c: &mut [usize], i: usize) -> usize {
+        let mut r = i;
+        while c[r] != r {
+            r = c[r];
+        }
+        c[i] = r;
+        r
+    }
+    for i in 0..nn {
+        for j in (i + 1)..nn {
+            if !cut.contains(&(i, j)) && !cut.contains(&(j, i)) {
+                let (a, b) = (find(&mut comp, i), find(&mut comp, j));
+                comp[a] = b;
+            }
+        }
+    }
+    let mut groups: Vec<Vec<&str>> = Vec::new();
+    let mut roots: Vec<usize> = Vec::new();
+    for i in 0..nn {
+        let r = find(&mut comp, i);
+        match roots.iter().position(|x| *x == r) {
+            Some(k) => groups[k].push(&tr.nodes[i].name),
+            None => {
+                roots.push(r);
+                groups.push(vec![&tr.nodes[i].name]);
+            }
+        }
+    }
+    if groups.len() > 1 {
+        let g: Vec<String> = groups
+            .iter()
+            .map(|g| format!("{{{}}}", g.join(", ")))
+            .collect();
+        format!("partition {}", g.join(" | "))
+    } else {
+        let name = |i: NodeId| tr.nodes.get(i).map(|n| n.name.as_str()).unwrap_or("?");
+        let links: Vec<String> = cut
+            .iter()
+            .take(3)
+            .map(|(a, b)| format!("{}→{}", name(*a), name(*b)))
+            .collect();
+        format!(
+            "partition: {} cut{}",
+            links.join(", "),
+            if cut.len() > 3 { ", …" } else { "" }
+        )
+    }
+}
+
+figure_methods!(SpaceTime);
