@@ -7,6 +7,7 @@
 //! The data are small, made-up but plausible numbers (no simulation runs), so the gallery shows
 //! the figures, not the simulator.
 
+use faultline::history::{History, OpKind, Outcome};
 use faultline::plot;
 use faultline::stats::Summary;
 use faultline::table::{Row, Table};
@@ -257,6 +258,36 @@ fn main() -> std::io::Result<()> {
         rows,
     };
     figures.push(("table", table.plot("ok_rate").figure()));
+
+    // History diagram: a write, overlapping reads, a timed-out write.
+    let mut h = History::default();
+    let w1 = h.invoke(3, OpKind::Write { key: 1, value: 1 }, ms(2));
+    let r1 = h.invoke(4, OpKind::Read { key: 1 }, ms(4));
+    h.complete(r1, Outcome::Ok(None), ms(9));
+    h.complete(w1, Outcome::Ok(None), ms(28));
+    let r2 = h.invoke(4, OpKind::Read { key: 1 }, ms(12));
+    h.complete(r2, Outcome::Ok(Some(1)), ms(19));
+    let w2 = h.invoke(5, OpKind::Write { key: 1, value: 2 }, ms(15));
+    h.complete(w2, Outcome::Unknown, ms(40));
+    let r3 = h.invoke(3, OpKind::Read { key: 1 }, ms(33));
+    h.complete(r3, Outcome::Ok(Some(2)), ms(38));
+    let c1 = h.invoke(
+        4,
+        OpKind::Cas {
+            key: 1,
+            expected: 1,
+            new: 3,
+        },
+        ms(30),
+    );
+    h.complete(c1, Outcome::Fail, ms(36));
+    h.invoke(5, OpKind::Read { key: 1 }, ms(44));
+    figures.push((
+        "history",
+        h.diagram()
+            .title("Register history: a write that timed out")
+            .figure(),
+    ));
 
     // Space-time diagram of a small run.
     figures.push(("spacetime", sample_trace().diagram().clocks().figure()));

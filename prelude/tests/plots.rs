@@ -215,7 +215,7 @@ fn timeline_draws_a_segment_per_state_change() {
     let svg = fig.svg();
     assert_well_formed(svg);
     assert_eq!(count(svg, "segment"), 7);
-    assert_eq!(count(svg, "legend-label"), 5);
+    assert_eq!(count(svg, "legend-label"), 3, "up and Closed share green, down and Open red");
     assert_text(svg, "time (s)");
     assert!(fig
         .text()
@@ -463,4 +463,37 @@ fn times_plot_in_milliseconds() {
         .series("s", [(ms(1), 1.0), (Time(2_500), 2.0)])
         .figure();
     assert!(fig.text().contains("(1, 1) (2.5, 2)"), "{}", fig.text());
+}
+
+#[test]
+fn history_diagram_has_a_bar_per_operation_coloured_by_outcome() {
+    use faultline::history::{History, OpKind, Outcome};
+    let mut h = History::default();
+    let w = h.invoke(0, OpKind::Write { key: 1, value: 5 }, ms(1));
+    let r = h.invoke(1, OpKind::Read { key: 1 }, ms(2));
+    let c = h.invoke(
+        1,
+        OpKind::Cas {
+            key: 1,
+            expected: 4,
+            new: 6,
+        },
+        ms(5),
+    );
+    h.invoke(2, OpKind::Read { key: 1 }, ms(7));
+    h.complete(w, Outcome::Ok(None), ms(6));
+    h.complete(r, Outcome::Ok(Some(5)), ms(4));
+    h.complete(c, Outcome::Fail, ms(8));
+    let fig = h.diagram().names_from(&three_node_trace()).figure();
+    let svg = fig.svg();
+    assert_well_formed(svg);
+    assert_eq!(count(svg, "op ok"), 2);
+    assert_eq!(count(svg, "op fail"), 1);
+    assert_eq!(count(svg, "op unknown"), 1, "the pending read");
+    for name in ["alpha", "beta", "gamma", "write 5", "read → 5", "cas 4→6"] {
+        assert_text(svg, name);
+    }
+    assert!(fig
+        .text()
+        .contains("4 operations by 3 clients: 2 ok, 1 failed, 1 unknown"));
 }

@@ -400,7 +400,7 @@ pub(crate) fn draw_frame(svg: &mut Svg, o: &FrameOpts) -> Frame {
         0.0
     };
     let right = w - 20.0 - legend_w - o.extra_right;
-    let top = if as_row { 70.0 } else { 46.0 };
+    let top = if as_row { 78.0 } else { 50.0 };
     // x tick labels: rotate when they would collide.
     let slot = (right - left) / o.x.ticks.len().max(1) as f64;
     let x_tick_w =
@@ -543,9 +543,10 @@ pub(crate) fn draw_shade(svg: &mut Svg, f: &Frame, a: f64, b: f64, label: &str) 
     let (pa, pb) = (f.x.map_clamped(a), f.x.map_clamped(b));
     svg.group_titled("shade", label);
     svg.rect(pa, f.top, pb - pa, f.bottom - f.top, SHADE, 0.18, None, "");
+    // The label sits just above the plot, clear of the data.
     svg.text(
         (pa + pb) / 2.0,
-        f.top + 14.0,
+        f.top - 5.0,
         label,
         &Text::new(SMALL_SIZE)
             .anchor(Anchor::Middle)

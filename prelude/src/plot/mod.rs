@@ -29,6 +29,7 @@
 //! | heat map | [`heatmap`] → [`Heatmap`] | a metric over two parameters (stale reads over R × W) |
 //! | timeline | [`timeline`] → [`Timeline`] | states over time (circuit breaker, node up/down) |
 //! | space-time diagram | [`spacetime`] or `trace.diagram()` → [`SpaceTime`] | one run's messages, drops, partitions, crashes |
+//! | history diagram | [`history`] or `history.diagram()` → [`HistoryChart`] | client operations from invocation to completion, by outcome |
 //! | sweep table | [`table`] or `table.plot("metric")` → [`XyChart`] | mean ± 95% CI per parameter value |
 
 mod axes;
@@ -38,6 +39,7 @@ mod figure;
 mod from_table;
 mod heatmap;
 mod histogram;
+mod history;
 mod line;
 mod spacetime;
 mod style;
@@ -51,6 +53,7 @@ pub use figure::Figure;
 pub use from_table::table;
 pub use heatmap::{heatmap, Heatmap};
 pub use histogram::{histogram, Histogram};
+pub use history::{history, HistoryChart};
 pub use line::{line, scatter, XyChart};
 pub use spacetime::{spacetime, SpaceTime};
 pub use style::{color, HEIGHT, PALETTE, WIDTH};

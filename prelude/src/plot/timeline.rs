@@ -185,14 +185,21 @@ impl Timeline {
         let names: Vec<String> = self.lanes.iter().rev().map(|l| l.0.clone()).collect();
         let ya = AxisSpec::categorical(&names, "");
         let colors = self.state_colors();
-        let legend: Vec<LegendEntry> = colors
-            .iter()
-            .map(|(s, c)| LegendEntry {
-                name: s.clone(),
-                color: c.clone(),
-                swatch: Swatch::Box(1.0),
-            })
-            .collect();
+        // States sharing a colour (e.g. "Closed" and "up") share a legend entry.
+        let mut legend: Vec<LegendEntry> = Vec::new();
+        for (s, c) in &colors {
+            match legend.iter_mut().find(|e| &e.color == c) {
+                Some(e) => {
+                    e.name.push_str(" / ");
+                    e.name.push_str(s);
+                }
+                None => legend.push(LegendEntry {
+                    name: s.clone(),
+                    color: c.clone(),
+                    swatch: Swatch::Box(1.0),
+                }),
+            }
+        }
         let color_of = |s: &str| {
             colors
                 .iter()

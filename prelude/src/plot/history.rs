@@ -1,0 +1,228 @@
+//! History diagrams: every client operation as a bar from invocation to completion, one lane per
+//! client, coloured by what the client was told — the picture linearizability is argued on.
+
+use super::axes::{draw_frame, fmt_value, max_ticks, AxisSpec, FrameOpts, LegendEntry, Swatch};
+use super::figure::figure_methods;
+use super::style::{HEIGHT, SMALL_SIZE, WIDTH};
+use super::svg::{text_width, truncate, Anchor, Stroke, Svg, Text};
+use super::Figure;
+use crate::history::{History, Op, OpKind, Outcome};
+use crate::time::Time;
+use crate::trace::{NodeId, Trace};
+use std::fmt::Write as _;
+
+const OK: &str = "#009E73";
+const FAIL: &str = "#D55E00";
+const UNKNOWN: &str = "#E69F00";
+
+/// A history diagram builder. Start with [`history`] or [`History::diagram`].
+#[derive(Clone, Debug)]
+pub struct HistoryChart {
+    history: History,
+    names: Vec<(NodeId, String)>,
+    title: String,
+    size: (f64, f64),
+}
+
+/// The diagram of a client history: a lane per client, a bar per operation from invocation to
+/// completion, green for `Ok`, red for `Fail`, orange for unknown (timed out or still pending
+/// — drawn open-ended). Bars are labelled `write 1`, `read → 1`, `cas 1→3`.
+///
+/// ```
+/// use faultline::history::{History, OpKind, Outcome};
+/// use faultline::plot;
+/// use faultline::time::ms;
+/// let mut h = History::default();
+/// let w = h.invoke(0, OpKind::Write { key: 1, value: 5 }, ms(1));
+/// let r = h.invoke(1, OpKind::Read { key: 1 }, ms(2));
+/// h.complete(w, Outcome::Ok(None), ms(6));
+/// h.complete(r, Outcome::Ok(Some(5)), ms(4));
+/// let fig = plot::history(&h).figure();
+/// assert_eq!(fig.svg().matches("class=\"op ok\"").count(), 2);
+/// ```
+pub fn history(h: &History) -> HistoryChart {
+    HistoryChart {
+        history: h.clone(),
+        names: Vec::new(),
+        title: "Client operations".into(),
+        size: (WIDTH, HEIGHT),
+    }
+}
+
+impl History {
+    /// This history's diagram; see [`plot::history`](crate::plot::history).
+    pub fn diagram(&self) -> HistoryChart {
+        history(self)
+    }
+}
+
+/// What an operation did, in a few words: `write 1`, `read → 1`, `cas 1→3` (with `k2 ` before
+/// the value when the history touches several keys).
+fn op_label(op: &Op, multi_key: bool) -> String {
+    let seen = match &op.outcome {
+        Outcome::Ok(Some(v)) => v.to_string(),
+        Outcome::Ok(None) => "∅".into(),
+        _ => "?".into(),
+    };
+    let k = |key: &u64| {
+        if multi_key {
+            format!("k{key} ")
+        } else {
+            String::new()
+        }
+    };
+    match &op.kind {
+        OpKind::Read { key } => format!("read {}→ {seen}", k(key)),
+        OpKind::Write { key, value } => format!("write {}{value}", k(key)),
+        OpKind::Cas { key, expected, new } => format!("cas {}{expected}→{new}", k(key)),
+        OpKind::Other(name) => name.clone(),
+    }
+}
+
+impl HistoryChart {
+    /// The title (default "Client operations").
+    pub fn title(mut self, title: &str) -> Self {
+        self.title = title.to_string();
+        self
+    }
+
+    /// Names the lanes after the trace's node names instead of `n0`, `n1`, ….
+    pub fn names_from(mut self, trace: &Trace) -> Self {
+        self.names = trace.nodes.iter().map(|n| (n.id, n.name.clone())).collect();
+        self
+    }
+
+    /// Renders the diagram.
+    pub fn figure(&self) -> Figure {
+        let (w, h) = self.size;
+        let ops = &self.history.ops;
+        let mut clients: Vec<NodeId> = ops.iter().map(|o| o.client).collect();
+        clients.sort_unstable();
+        clients.dedup();
+        let name = |c: NodeId| {
+            self.names
+                .iter()
+                .find(|n| n.0 == c)
+                .map(|n| n.1.clone())
+                .unwrap_or_else(|| format!("n{c}"))
+        };
+        let last = ops
+            .iter()
+            .map(|o| o.completed.unwrap_or(o.invoked))
+            .max()
+            .unwrap_or(Time::ZERO);
+        let first = ops.iter().map(|o| o.invoked).min().unwrap_or(Time::ZERO);
+        let span = (last - first).as_ms().max(1.0);
+        // Start the axis at zero unless the history begins late in the run.
+        let first = if first.as_ms() <= span * 0.5 {
+            Time::ZERO
+        } else {
+            first
+        };
+        let mut keys: Vec<u64> = ops.iter().filter_map(|o| o.kind.key()).collect();
+        keys.sort_unstable();
+        keys.dedup();
+        let multi_key = keys.len() > 1;
+        // Pending operations run past the last completion, open-ended.
+        let end = last.as_ms() + span * 0.06;
+        let xa = AxisSpec::numeric(
+            first.as_ms(),
+            end,
+            false,
+            "time (ms)",
+            max_ticks(w - 250.0, 70.0),
+            true,
+        );
+        let names: Vec<String> = clients.iter().rev().map(|c| name(*c)).collect();
+        let ya = AxisSpec::categorical(&names, "");
+        let legend = [("ok", OK), ("failed", FAIL), ("unknown / pending", UNKNOWN)]
+            .iter()
+            .map(|(n, c)| LegendEntry {
+                name: n.to_string(),
+                color: c.to_string(),
+                swatch: Swatch::Box(0.85),
+            })
+            .collect::<Vec<_>>();
+        let mut svg = Svg::new(w, h, &self.title);
+        let f = draw_frame(
+            &mut svg,
+            &FrameOpts::new(&self.title, &xa, &ya, &legend, self.size),
+        );
+        let nl = clients.len().max(1);
+        let bar_h = ((f.bottom - f.top) / nl as f64 * 0.45).clamp(8.0, 26.0);
+        let (mut ok, mut failed, mut unknown) = (0, 0, 0);
+        for op in ops {
+            let lane = clients.iter().position(|c| *c == op.client).unwrap_or(0);
+            let cy = f.y.map((nl - 1 - lane) as f64);
+            let x0 = f.x.map(op.invoked.as_ms());
+            let x1 = op.completed.map(|t| f.x.map(t.as_ms())).unwrap_or(f.right);
+            let (class, color) = match op.outcome {
+                Outcome::Ok(_) => {
+                    ok += 1;
+                    ("op ok", OK)
+                }
+                Outcome::Fail => {
+                    failed += 1;
+                    ("op fail", FAIL)
+                }
+                Outcome::Unknown => {
+                    unknown += 1;
+                    ("op unknown", UNKNOWN)
+                }
+            };
+            let label = op_label(op, multi_key);
+            svg.group_titled("", &op.to_string());
+            let stroke = Stroke::new(color, 1.2);
+            let stroke = if op.completed.is_none() {
+                stroke.dash("4,3")
+            } else {
+                stroke
+            };
+            svg.rect(
+                x0,
+                cy - bar_h / 2.0,
+                (x1 - x0).max(2.0),
+                bar_h,
+                color,
+                0.75,
+                Some(&stroke),
+                class,
+            );
+            let s = truncate(&label, 16);
+            let inside = text_width(&s, SMALL_SIZE) + 6.0 < x1 - x0 && bar_h >= 12.0;
+            let t = Text::new(SMALL_SIZE).class("op-label");
+            if inside {
+                svg.text(
+                    (x0 + x1) / 2.0,
+                    cy + 3.5,
+                    &s,
+                    &t.anchor(Anchor::Middle).fill(if color == UNKNOWN {
+                        "#000000"
+                    } else {
+                        "white"
+                    }),
+                );
+            } else {
+                svg.text(x0, cy - bar_h / 2.0 - 3.0, &s, &t.halo());
+            }
+            svg.end();
+        }
+        let mut text = format!(
+            "{}: {} operations by {} clients: {ok} ok, {failed} failed, {unknown} unknown; {}…{} ms.",
+            self.title,
+            ops.len(),
+            clients.len(),
+            fmt_value(first.as_ms()),
+            fmt_value(last.as_ms())
+        );
+        for op in ops.iter().take(30) {
+            let _ = write!(text, "\n  {op}");
+        }
+        if ops.len() > 30 {
+            let _ = write!(text, "\n  … {} more", ops.len() - 30);
+        }
+        Figure::from_svg(&self.title, svg.finish(), text)
+    }
+}
+
+figure_methods!(HistoryChart, sized);
