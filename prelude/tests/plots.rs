@@ -215,7 +215,11 @@ fn timeline_draws_a_segment_per_state_change() {
     let svg = fig.svg();
     assert_well_formed(svg);
     assert_eq!(count(svg, "segment"), 7);
-    assert_eq!(count(svg, "legend-label"), 3, "up and Closed share green, down and Open red");
+    assert_eq!(
+        count(svg, "legend-label"),
+        3,
+        "up and Closed share green, down and Open red"
+    );
     assert_text(svg, "time (s)");
     assert!(fig
         .text()
