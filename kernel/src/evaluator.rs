@@ -299,7 +299,7 @@ impl Evaluator {
             },
         };
         forwarder.begin(request, silent);
-        let result = context.execute_with_callbacks(code, &mut callbacks);
+        let result = crate::infer::execute(context, code, &mut callbacks);
         let panic = forwarder.finish();
         if self.interrupted.swap(false, Ordering::SeqCst) {
             self.recover_child();

@@ -3,8 +3,8 @@
 //!
 //! Layout: [`connection`] and [`wire`] (+ [`signing`]) speak the Jupyter protocol; [`server`]
 //! owns the sockets and answers requests; [`evaluator`] runs cells on evcxr in its own thread,
-//! with [`output`] streaming what they print and [`display`] turning display lines into rich
-//! output; [`diagnostics`] formats failures; [`is_complete`] and [`history`] answer their
+//! with [`output`] streaming what they print, [`display`] turning display lines into rich
+//! output and [`infer`] typing variables rust-analyzer cannot; [`diagnostics`] formats failures; [`is_complete`] and [`history`] answer their
 //! requests; [`toolchain`] and [`cache`] make start-up fast without touching the toolchain;
 //! [`install`] writes the kernelspec.
 
@@ -14,6 +14,7 @@ mod diagnostics;
 mod display;
 mod evaluator;
 mod history;
+mod infer;
 mod install;
 mod is_complete;
 mod output;

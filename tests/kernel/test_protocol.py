@@ -1,0 +1,149 @@
+"""Protocol behaviour beyond the conformance suite: counts, silent/store_history, stop_on_error,
+display ids, rich results, output ordering, stdin, comms, and serving while a cell runs."""
+
+import time
+
+from conftest import outputs_of, stream_text
+
+
+def display_line(payload: str) -> str:
+    return f'println!("{{}}", r#"FAULTLINE_DISPLAY {payload}"#);'
+
+
+def test_counts_silent_and_store_history(kernel):
+    history_before = kernel.kc.history(hist_access_type="tail", n=1000, output=False, raw=True)
+    before = len(kernel.shell_reply(history_before)["content"]["history"])
+    first, _ = kernel.execute("10")
+    count = first["content"]["execution_count"]
+    silent, outputs = kernel.execute('println!("quiet"); 5', silent=True)
+    assert silent["content"]["status"] == "ok"
+    assert outputs == [], "silent requests broadcast nothing but status"
+    unstored, _ = kernel.execute("11", store_history=False)
+    assert unstored["content"]["status"] == "ok"
+    after, outputs = kernel.execute("12")
+    assert after["content"]["execution_count"] == count + 1
+    assert outputs_of(outputs, "execute_input")[0]["execution_count"] == count + 1
+    msg_id = kernel.kc.history(hist_access_type="tail", n=1000, output=False, raw=True)
+    history = kernel.shell_reply(msg_id)["content"]["history"]
+    assert [h[2] for h in history[before:]] == ["10", "12"]
+
+
+def test_stop_on_error_aborts_queued_cells(kernel):
+    failing = kernel.kc.execute('panic!("first")')
+    queued = kernel.kc.execute("1 + 1")
+    assert kernel.shell_reply(failing)["content"]["status"] == "error"
+    assert kernel.shell_reply(queued)["content"]["status"] == "aborted"
+    failing = kernel.kc.execute('panic!("again")', stop_on_error=False)
+    queued = kernel.kc.execute("1 + 1")
+    assert kernel.shell_reply(failing)["content"]["status"] == "error"
+    assert kernel.shell_reply(queued)["content"]["status"] == "ok"
+    kernel.flush_iopub()
+
+
+def test_display_ids_updates_and_order(kernel):
+    code = "\n".join(
+        [
+            'println!("before");',
+            display_line('{"op":"display","data":{"text/plain":"0%"},"display_id":"progress"}'),
+            display_line('{"op":"display","data":{"text/plain":"second"},"metadata":{"x":1}}'),
+            display_line('{"op":"update","data":{"text/plain":"100%"},"display_id":"progress"}'),
+            'println!("after");',
+        ]
+    )
+    reply, outputs = kernel.execute(code)
+    assert reply["content"]["status"] == "ok"
+    kinds = [m["msg_type"] for m in outputs if m["msg_type"] != "execute_input"]
+    assert kinds == ["stream", "display_data", "display_data", "update_display_data", "stream"]
+    shown = outputs_of(outputs, "display_data")
+    assert shown[0]["transient"]["display_id"] == "progress"
+    assert shown[1]["metadata"] == {"x": 1}
+    update = outputs_of(outputs, "update_display_data")[0]
+    assert update["transient"]["display_id"] == "progress"
+    assert update["data"]["text/plain"] == "100%"
+
+
+def test_bad_display_line_is_reported_not_fatal(kernel):
+    reply, outputs = kernel.execute(display_line('{"op":"update","data":{}}'))
+    assert reply["content"]["status"] == "ok"
+    assert "display_id" in stream_text(outputs, "stderr")
+
+
+def test_evcxr_display_bundle_is_one_execute_result(kernel):
+    code = r'''
+pub struct Figure;
+impl Figure {
+    pub fn evcxr_display(&self) {
+        println!("EVCXR_BEGIN_CONTENT text/plain\nfigure\nEVCXR_END_CONTENT");
+        println!("EVCXR_BEGIN_CONTENT image/svg+xml\n<svg xmlns=\"http://www.w3.org/2000/svg\"/>\nEVCXR_END_CONTENT");
+    }
+}
+Figure
+'''
+    reply, outputs = kernel.execute(code)
+    assert reply["content"]["status"] == "ok"
+    results = outputs_of(outputs, "execute_result")
+    assert len(results) == 1
+    assert set(results[0]["data"]) == {"text/plain", "image/svg+xml"}
+
+
+def test_stderr_arrives_before_idle(kernel):
+    code = 'for i in 0..300 { eprintln!("line {i}"); } println!("done");'
+    reply, outputs = kernel.execute(code)
+    assert reply["content"]["status"] == "ok"
+    err = stream_text(outputs, "stderr").splitlines()
+    assert err == [f"line {i}" for i in range(300)]
+
+
+def test_unit_result_is_not_shown(kernel):
+    _, outputs = kernel.execute('println!("x")')
+    assert outputs_of(outputs, "execute_result") == []
+
+
+def test_input_request(kernel):
+    code = (
+        'println!("EVCXR_INPUT_REQUEST:Your name? ");'
+        "let mut line = String::new();"
+        "std::io::stdin().read_line(&mut line).unwrap();"
+        'println!("hello {}", line.trim());'
+    )
+    msg_id = kernel.kc.execute(code, allow_stdin=True)
+    request = kernel.kc.get_stdin_msg(timeout=60)
+    assert request["msg_type"] == "input_request"
+    assert request["content"]["prompt"] == "Your name? "
+    assert request["parent_header"]["msg_id"] == msg_id
+    kernel.kc.input("Ada")
+    reply, outputs = kernel.reply_and_outputs(msg_id)
+    assert reply["content"]["status"] == "ok"
+    assert "hello Ada" in stream_text(outputs, "stdout")
+
+
+def test_comm_info_and_unknown_comm(kernel):
+    msg_id = kernel.kc.comm_info()
+    reply = kernel.shell_reply(msg_id)
+    assert reply["content"] == {"status": "ok", "comms": {}}
+    open_msg = kernel.kc.session.msg("comm_open", {"comm_id": "c1", "target_name": "nope", "data": {}})
+    kernel.kc.shell_channel.send(open_msg)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        msg = kernel.kc.get_iopub_msg(timeout=10)
+        if msg["msg_type"] == "comm_close":
+            assert msg["content"]["comm_id"] == "c1"
+            break
+    else:
+        raise AssertionError("no comm_close for an unknown comm target")
+
+
+def test_served_while_a_cell_runs(kernel):
+    long_cell = kernel.kc.execute("std::thread::sleep(std::time::Duration::from_secs(4));")
+    time.sleep(1.0)
+    start = time.monotonic()
+    info = kernel.kc.kernel_info()
+    assert kernel.shell_reply(info, timeout=2)["msg_type"] == "kernel_info_reply"
+    complete = kernel.kc.complete("let abc = 1; ab", 15)
+    assert kernel.shell_reply(complete, timeout=2)["content"]["status"] == "ok"
+    check = kernel.kc.is_complete("fn f() {")
+    assert kernel.shell_reply(check, timeout=2)["content"]["status"] == "incomplete"
+    assert kernel.kc.hb_channel.is_beating()
+    assert time.monotonic() - start < 2.0
+    assert kernel.shell_reply(long_cell, timeout=30)["content"]["status"] == "ok"
+    kernel.flush_iopub()
