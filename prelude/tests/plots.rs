@@ -501,3 +501,38 @@ fn history_diagram_has_a_bar_per_operation_coloured_by_outcome() {
         .text()
         .contains("4 operations by 3 clients: 2 ok, 1 failed, 1 unknown"));
 }
+
+#[test]
+fn busy_runs_draw_the_first_messages_and_say_so() {
+    let node = |id, name: &str| NodeInfo {
+        id,
+        name: name.into(),
+        role: Role::Server,
+    };
+    let messages = (0..300)
+        .map(|i| MsgRecord {
+            id: i,
+            from: i % 2,
+            to: 1 - i % 2,
+            label: "Ping".into(),
+            sent_at: ms(i as u64),
+            fate: Fate::Delivered(ms(i as u64) + ms(1)),
+            duplicate_of: None,
+        })
+        .collect();
+    let trace = Trace {
+        nodes: vec![node(0, "a"), node(1, "b")],
+        messages,
+        events: vec![],
+        end: ms(301),
+    };
+    let fig = trace.diagram().figure();
+    assert_eq!(count(fig.svg(), "msg delivered"), 120);
+    assert_text(fig.svg(), "first 120 of 300 messages");
+    assert!(fig.text().contains("from 0 to 120 ms"), "{}", fig.text());
+    assert_eq!(
+        count(fig.svg(), "msg-label"),
+        0,
+        "no labels on a busy diagram"
+    );
+}

@@ -12,6 +12,18 @@ use std::path::Path;
 ///
 /// Every builder in [`crate::plot`] produces one with `.figure()`, and displays itself inline as
 /// the last expression of a notebook cell.
+///
+/// ```
+/// use faultline::plot;
+/// let fig = plot::line("Queue length").series("q", [(0, 1), (1, 3), (2, 2)]).figure();
+/// assert_eq!(fig.title(), "Queue length");
+/// assert!(fig.svg().starts_with("<svg"));
+/// assert!(fig.text().starts_with("Line chart “Queue length”"));
+/// let path = std::env::temp_dir().join("queue.svg");
+/// fig.save(&path).unwrap(); // outside a notebook: a file to open in a browser
+/// # std::fs::remove_file(&path).unwrap();
+/// fig.show(); // mid-cell in a notebook: display now (here: prints evcxr blocks)
+/// ```
 #[derive(Clone, Debug, PartialEq)]
 pub struct Figure {
     title: String,

@@ -64,7 +64,7 @@ pub fn spacetime(trace: &Trace) -> SpaceTime {
         window: None,
         clocks: false,
         labels: None,
-        max_messages: 400,
+        max_messages: 120,
         width: WIDTH,
     }
 }
@@ -107,7 +107,9 @@ impl SpaceTime {
         self
     }
 
-    /// Draws at most `n` messages (default 400); the text summary says how many were left out.
+    /// Draws at most `n` messages (default 120, beyond which a diagram stops being readable):
+    /// the first `n`, with the time axis ending where the first message left out was sent. The
+    /// figure and its text say how many were left out.
     pub fn max_messages(mut self, n: usize) -> Self {
         self.max_messages = n;
         self
@@ -133,23 +135,35 @@ impl SpaceTime {
             .max()
             .unwrap_or(Time::ZERO);
         let run_end = tr.end.max(last_event);
-        let (t0, t1) = self.window.unwrap_or((Time::ZERO, run_end));
-        let t1 = if t1 <= t0 { t0 + Time(1_000) } else { t1 };
-        let in_window = |t: Time| t >= t0 && t <= t1;
-
-        let msgs: Vec<_> = tr
+        let (t0, mut t1) = self.window.unwrap_or((Time::ZERO, run_end));
+        if t1 <= t0 {
+            t1 = t0 + Time(1_000);
+        }
+        let overlaps_window = |m: &&crate::trace::MsgRecord, t1: Time| {
+            let end = match m.fate {
+                Fate::Delivered(t) | Fate::Dropped(t, _) => t,
+                Fate::InFlight => run_end,
+            };
+            m.sent_at <= t1 && end >= t0
+        };
+        let mut msgs: Vec<_> = tr
             .messages
             .iter()
-            .filter(|m| {
-                let end = match m.fate {
-                    Fate::Delivered(t) | Fate::Dropped(t, _) => t,
-                    Fate::InFlight => run_end,
-                };
-                m.sent_at <= t1 && end >= t0
-            })
+            .filter(|m| overlaps_window(m, t1))
             .collect();
-        let shown = msgs.len().min(self.max_messages);
-        let msgs = &msgs[..shown];
+        // Too many messages to read: draw the first ones, and end the time axis where the
+        // first message left out was sent, so what is drawn is complete.
+        let total_in_window = msgs.len();
+        if msgs.len() > self.max_messages && self.max_messages > 0 {
+            let cut = msgs[self.max_messages].sent_at;
+            if cut > t0 {
+                t1 = cut;
+            }
+            msgs.truncate(self.max_messages);
+        }
+        let truncated = msgs.len() < total_in_window;
+        let in_window = |t: Time| t >= t0 && t <= t1;
+        let msgs = &msgs[..];
         let labels = self.labels.unwrap_or(msgs.len() <= 40);
 
         // Layout.
@@ -167,7 +181,7 @@ impl SpaceTime {
         let right = w - 24.0;
         let top = 104.0;
         let lane = if nn <= 2 {
-            110.0
+            170.0
         } else {
             (300.0 / (nn - 1) as f64).clamp(62.0, 100.0)
         };
@@ -297,6 +311,19 @@ impl SpaceTime {
             50.0,
             &legend,
         );
+
+        if truncated {
+            svg.text(
+                right,
+                h - 12.0,
+                &format!("first {} of {total_in_window} messages", msgs.len()),
+                &Text::new(SMALL_SIZE)
+                    .anchor(Anchor::End)
+                    .fill(GREY)
+                    .italic()
+                    .class("note"),
+            );
+        }
 
         // Time axis and grid.
         let xa = AxisSpec::numeric(
@@ -633,14 +660,17 @@ impl SpaceTime {
                 let free = |ly: f64| {
                     !label_boxes
                         .iter()
-                        .any(|b| overlaps(*b, (lx - tw / 2.0, ly - 9.0, tw, 11.0)))
+                        .any(|b| overlaps(*b, (lx - tw / 2.0 - 4.0, ly - 9.0, tw + 8.0, 11.0)))
                 };
-                if let Some(dy) = [0.0, -12.0, 12.0, -24.0, 24.0]
+                // Where no nearby spot is free the label is left out (the tooltip and the
+                // text listing still name the message).
+                let Some(dy) = [0.0, -12.0, 12.0, -24.0, 24.0]
                     .into_iter()
                     .find(|dy| free(ly + dy))
-                {
-                    ly += dy;
-                }
+                else {
+                    continue;
+                };
+                ly += dy;
                 label_boxes.push((lx - tw / 2.0, ly - 9.0, tw, 11.0));
                 svg.text(
                     lx,
@@ -781,12 +811,8 @@ impl SpaceTime {
             fmt_value(t0.as_ms()),
             fmt_value(t1.as_ms()),
         );
-        if shown < tr.messages.len() && self.window.is_none() {
-            let _ = write!(
-                t,
-                " (first {shown} of {} drawn; use .window() to zoom)",
-                tr.messages.len()
-            );
+        if truncated {
+            let _ = write!(t, " (first {} of {total_in_window} drawn; zoom with .window(from, to) or raise .max_messages(n))", msgs.len());
         }
         t.push('.');
         for (a, b, cut) in &parts {
