@@ -5,6 +5,7 @@
 
 pub mod blocks;
 pub mod byzantine;
+pub mod check;
 pub mod clock;
 pub mod display;
 pub mod error;
@@ -32,6 +33,7 @@ pub mod prelude {
         duplicate_executions, Backoff, Jitter, RetryClient, Rpc, Server,
     };
     pub use crate::byzantine::Byzantine;
+    pub use crate::check;
     pub use crate::clock::{LamportClock, LocalClock, VectorClock};
     pub use crate::display::Progress;
     pub use crate::error::ConfigError;
@@ -43,7 +45,7 @@ pub mod prelude {
     pub use crate::plot::{self, Figure};
     pub use crate::rng::{rng, trial_seed, Rng};
     pub use crate::run::{Run, Stop};
-    pub use crate::sim::{Sim, SimError, Stats};
+    pub use crate::sim::{Nondeterminism, Sim, SimError, Stats};
     pub use crate::stats::{quantile, wilson, Summary};
     pub use crate::sweep::{sweep, trials, MetricValue, Metrics, Param, Sweep};
     pub use crate::table::{Row, Table};

@@ -75,6 +75,25 @@ impl Run {
         self.observations.iter().filter(move |o| o.key == key)
     }
 
+    /// A stable fingerprint of everything the run produced (trace, history, observations,
+    /// counters): two runs with equal fingerprints behaved identically.
+    pub fn fingerprint(&self) -> String {
+        use sha2::{Digest, Sha256};
+        let mut h = Sha256::new();
+        if let Some(t) = &self.trace {
+            h.update(t.to_string());
+        }
+        h.update(self.history.to_string());
+        for o in &self.observations {
+            h.update(format!("{} {} {} {}\n", o.at.0, o.node, o.key, o.value));
+        }
+        h.update(format!(
+            "{:?} {:?} {}",
+            self.stats, self.stopped, self.end.0
+        ));
+        h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+    }
+
     /// The last value `node` recorded under `key`.
     pub fn last(&self, node: NodeId, key: &str) -> Option<f64> {
         self.observations

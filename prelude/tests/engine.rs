@@ -291,15 +291,29 @@ fn same_seed_same_trace_over_a_thousand_seeds() {
             .partition_at(ms(300), [vec![0], vec![1]])
             .heal_at(ms(400)),
     );
-    let mut distinct = std::collections::BTreeSet::new();
-    for seed in 0..1_000 {
-        let a = sim.run(seed).trace().hash();
-        let b = sim.run(seed).trace().hash();
-        assert_eq!(a, b, "seed {seed} is not deterministic");
-        distinct.insert(a);
-    }
+    assert_eq!(sim.check_determinism(0..1_000).unwrap(), 1_000);
+    let distinct: std::collections::BTreeSet<String> =
+        (0..200).map(|seed| sim.run(seed).fingerprint()).collect();
     assert!(
-        distinct.len() > 990,
-        "different seeds should give different traces"
+        distinct.len() > 195,
+        "different seeds should give different runs"
+    );
+}
+
+#[test]
+fn the_determinism_check_catches_a_node_that_reads_the_wall_clock() {
+    let sim: Sim<Msg> = Sim::new(Net::new()).node(|_| {
+        FnNode::new((), |_, _, _, _| {}).on_start(|_, ctx| {
+            let nanos = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap()
+                .subsec_nanos();
+            ctx.record("wall", nanos as f64);
+        })
+    });
+    let err = sim.check_determinism(0..10).unwrap_err();
+    assert!(
+        matches!(err, Nondeterminism::Diverged { seed: 0, .. }),
+        "{err}"
     );
 }

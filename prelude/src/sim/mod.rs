@@ -37,6 +37,34 @@ impl fmt::Display for SimError {
 
 impl std::error::Error for SimError {}
 
+/// Why [`Sim::check_determinism`] failed.
+#[derive(Debug)]
+pub enum Nondeterminism {
+    /// The simulation could not run at all.
+    Config(SimError),
+    /// Two runs of the same seed differed; both are kept for comparison.
+    Diverged {
+        seed: u64,
+        first: Box<Run>,
+        second: Box<Run>,
+    },
+}
+
+impl fmt::Display for Nondeterminism {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Nondeterminism::Config(e) => write!(f, "{e}"),
+            Nondeterminism::Diverged { seed, .. } => write!(
+                f,
+                "seed {seed} gave two different runs: some node depends on the wall clock, \
+                 threads, or HashMap iteration order"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for Nondeterminism {}
+
 /// An experiment: nodes on a network with faults. Build it with chained calls, then
 /// [`run`](Sim::run) it with a seed.
 ///
@@ -281,6 +309,29 @@ impl<M: Clone + Debug + 'static> Sim<M> {
     /// Runs once with `seed`, recording a full trace; configuration problems come back as an error.
     pub fn try_run(&self, seed: u64) -> Result<Run, SimError> {
         Ok(self.prepare()?.run(seed, true))
+    }
+
+    /// The determinism self-check: runs every seed twice, traced, and compares the runs'
+    /// fingerprints. Returns how many seeds were checked, or the first seed that diverged —
+    /// which means some node reads the wall clock, a thread, or a `HashMap`'s iteration order.
+    pub fn check_determinism(
+        &self,
+        seeds: impl IntoIterator<Item = u64>,
+    ) -> Result<usize, Nondeterminism> {
+        let prepared = self.prepare().map_err(Nondeterminism::Config)?;
+        let mut checked = 0;
+        for seed in seeds {
+            let (a, b) = (prepared.run(seed, true), prepared.run(seed, true));
+            if a.fingerprint() != b.fingerprint() {
+                return Err(Nondeterminism::Diverged {
+                    seed,
+                    first: Box::new(a),
+                    second: Box::new(b),
+                });
+            }
+            checked += 1;
+        }
+        Ok(checked)
     }
 
     /// Runs once with `seed` without recording a trace (what sweeps do: much faster).
