@@ -119,14 +119,14 @@ impl Server {
                 frames = self.control.recv() => {
                     if let Some(request) = self.decode(frames, "control") {
                         if !self.handle(request, Channel::Control).await {
-                            return;
+                            return linger().await;
                         }
                     }
                 }
                 frames = self.shell.recv() => {
                     if let Some(request) = self.decode(frames, "shell") {
                         if !self.handle(request, Channel::Shell).await {
-                            return;
+                            return linger().await;
                         }
                     }
                 }
@@ -389,6 +389,12 @@ impl Server {
             eprintln!("[faultline-kernel] could not send {}: {e}", message.msg_type());
         }
     }
+}
+
+/// zeromq writes in background tasks: give the shutdown reply time to leave before the runtime
+/// (and with it the sockets) is dropped.
+async fn linger() {
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
 }
 
 /// complete/inspect while a cell runs or the kernel warms up: answer at once, with nothing.

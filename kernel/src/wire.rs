@@ -244,6 +244,40 @@ mod tests {
         ));
     }
 
+    /// Fuzz-style: random frame sets (some built around a real message) never panic the
+    /// decoder, and only the untouched message decodes.
+    #[test]
+    fn random_frames_never_panic() {
+        let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        let good = sample().encode(&signer());
+        for _ in 0..5_000 {
+            let mut frames = if next() % 2 == 0 { good.clone() } else { Vec::new() };
+            for _ in 0..next() % 4 {
+                let len = (next() % 40) as usize;
+                let bytes: Vec<u8> = (0..len).map(|_| next() as u8).collect();
+                let at = (next() as usize) % (frames.len() + 1);
+                frames.insert(at, Bytes::from(bytes));
+            }
+            if !frames.is_empty() && next() % 3 == 0 {
+                let at = (next() as usize) % frames.len();
+                frames.remove(at);
+            }
+            let decoded = Message::decode(frames.clone(), &signer());
+            if frames != good {
+                // Only extra identities in front of an intact message may still decode.
+                if let Ok(message) = decoded {
+                    assert_eq!(message.msg_type(), "kernel_info_request");
+                }
+            }
+        }
+    }
+
     #[test]
     fn dates_are_iso8601() {
         assert_eq!(civil_from_days(0), (1970, 1, 1));

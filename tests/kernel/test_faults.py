@@ -1,0 +1,134 @@
+"""Faults: panics, compile errors, interrupts, a prelude that fails to load, start-up latency,
+completion without rust-src (and without touching the toolchain), and shutdown."""
+
+import pathlib
+import subprocess
+import time
+
+import pytest
+from conftest import Kernel, outputs_of
+
+HERE = pathlib.Path(__file__).parent
+
+
+def test_first_cell_is_count_one():
+    kernel = Kernel()
+    try:
+        reply, _ = kernel.execute("1", timeout=600)
+        assert reply["content"]["execution_count"] == 1
+    finally:
+        kernel.shutdown()
+
+
+def test_panic_is_an_error_and_keeps_earlier_variables(kernel):
+    kernel.execute("let kept: i32 = 41;")
+    reply, outputs = kernel.execute('let fresh = 1;\nlet v: Vec<i32> = Vec::new();\nv[3]')
+    content = reply["content"]
+    assert content["status"] == "error"
+    assert content["ename"] == "panic"
+    assert "index out of bounds" in content["evalue"]
+    assert "cell line 3" in content["traceback"][0]
+    assert [m["msg_type"] for m in outputs if m["msg_type"] != "execute_input"] == ["error"]
+    reply, outputs = kernel.execute("kept + 1")
+    assert outputs_of(outputs, "execute_result")[0]["data"]["text/plain"] == "42"
+
+
+def test_compile_error_points_at_the_cell_line(kernel):
+    reply, outputs = kernel.execute('let a = 1;\nlet b: i32 = "two";\n')
+    content = reply["content"]
+    assert content["status"] == "error"
+    assert content["ename"] == "CompilationError"
+    assert "cell line 2" in content["evalue"]
+    assert "cell line 2:14" in content["traceback"][0]
+    assert 'let b: i32 = "two";' in content["traceback"][0]
+    assert len(outputs_of(outputs, "error")) == 1
+
+
+def test_interrupt_stops_a_runaway_cell_and_the_kernel_recovers(kernel):
+    kernel.execute("let before: i32 = 7;")
+    msg_id = kernel.kc.execute("loop { std::hint::spin_loop(); }")
+    time.sleep(3)  # let it compile and start spinning
+    started = time.monotonic()
+    kernel.km.interrupt_kernel()
+    reply = kernel.shell_reply(msg_id, timeout=10)
+    assert time.monotonic() - started < 2.0
+    assert reply["content"]["status"] == "error"
+    assert reply["content"]["ename"] == "Interrupted"
+    assert "variable" in reply["content"]["evalue"]
+    kernel.flush_iopub()
+    after, outputs = kernel.execute("let x: i32 = 20; x + 22")
+    assert after["content"]["status"] == "ok", after["content"]
+    assert outputs_of(outputs, "execute_result")[0]["data"]["text/plain"] == "42"
+    lost, _ = kernel.execute("before")
+    assert lost["content"]["status"] == "error"
+    panicked, _ = kernel.execute('panic!("still reported after the restart")')
+    assert panicked["content"]["ename"] == "panic"
+
+
+def test_prelude_failure_is_reported_by_the_first_cell(tmp_path):
+    started = time.monotonic()
+    kernel = Kernel(
+        env={
+            "FAULTLINE_PRELUDE": str(HERE / "fixtures" / "broken_prelude"),
+            "FAULTLINE_CACHE_DIR": str(tmp_path),
+        }
+    )
+    try:
+        # kernel_info is answered while evcxr and the prelude are still starting.
+        assert time.monotonic() - started < 5.0
+        first, _ = kernel.execute("1 + 1", timeout=300)
+        content = first["content"]
+        assert content["status"] == "error"
+        assert content["ename"] == "PreludeLoadError"
+        assert "mismatched types" in content["evalue"]
+        assert any("broken_prelude" in line for line in content["traceback"])
+        second, outputs = kernel.execute("1 + 1", timeout=120)
+        assert second["content"]["status"] == "ok"
+        assert outputs_of(outputs, "execute_result")[0]["data"]["text/plain"] == "2"
+    finally:
+        kernel.shutdown()
+
+
+def rust_src_installed() -> bool:
+    sysroot = subprocess.run(
+        ["rustc", "--print", "sysroot"], capture_output=True, text=True, check=True
+    ).stdout.strip()
+    return (pathlib.Path(sysroot) / "lib/rustlib/src/rust/library/core").is_dir()
+
+
+def test_completion_without_rust_src_and_toolchain_untouched(kernel):
+    had_rust_src = rust_src_installed()
+    kernel.execute("let zebra_total: u64 = 3;")
+    code = "let zebra_local = 1;\nzebra_"
+    msg_id = kernel.kc.complete(code, len(code))
+    reply = kernel.shell_reply(msg_id, timeout=15)
+    matches = set(reply["content"]["matches"])
+    assert {"zebra_local", "zebra_total"} <= matches
+    assert reply["content"]["cursor_start"] == len(code) - len("zebra_")
+    msg_id = kernel.kc.inspect("Vec::new", 8)
+    assert kernel.shell_reply(msg_id, timeout=15)["content"]["status"] == "ok"
+    assert rust_src_installed() == had_rust_src, "the kernel changed the user's toolchain"
+
+
+def test_type_of_std_values_without_rust_src(kernel):
+    reply, _ = kernel.execute('let words = vec![String::from("a"), String::from("b")];')
+    assert reply["content"]["status"] == "ok", reply["content"]
+    reply, outputs = kernel.execute("words.join(\"+\")")
+    assert outputs_of(outputs, "execute_result")[0]["data"]["text/plain"] == '"a+b"'
+
+
+@pytest.mark.parametrize("restart", [False, True])
+def test_shutdown(restart):
+    kernel = Kernel()
+    try:
+        msg_id = kernel.kc.shutdown(restart=restart)
+        reply = kernel.kc.get_control_msg(timeout=10)
+        assert reply["parent_header"]["msg_id"] == msg_id
+        assert reply["content"] == {"status": "ok", "restart": restart}
+        deadline = time.monotonic() + 10
+        while kernel.km.is_alive() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not kernel.km.is_alive()
+    finally:
+        kernel.kc.stop_channels()
+        kernel.km.cleanup_resources()
