@@ -1,7 +1,54 @@
 //! Faultline: a deterministic, seeded discrete-event simulator for learning distributed
 //! systems by experiment.
 //!
-//! (The full cheat sheet is written once the API settles.)
+//! Nodes exchange messages over a simulated network that loses, delays, duplicates and
+//! reorders them; a fault schedule partitions the network, crashes and pauses nodes and skews
+//! their clocks. Time is virtual (microseconds, event-driven), and every random choice comes
+//! from a seeded ChaCha stream, so a seed replays exactly the same run on any machine. One run
+//! gives a trace to draw; a sweep of thousands of seeded runs gives a table with confidence
+//! intervals; the explorer searches every run of a tiny system for the smallest counterexample.
+//!
+//! ```
+//! use faultline::prelude::*;
+//!
+//! // A client retries requests against a server over a network that loses 20% of messages.
+//! let sim = Sim::new(Net::new().delay(Delay::exponential(5.0).plus(1.0)).loss(0.2))
+//!     .node(|_| Server::new())
+//!     .client(|_| RetryClient::new(100).attempts(3).timeout(ms(50)));
+//! let run = sim.run(42);                           // one traced, replayable run
+//! assert!(run.ok_rate() > 0.9);
+//! println!("{}", run.trace());                     // or plot::spacetime(run.trace())
+//!
+//! // The same experiment over a parameter, 200 seeds each: a table with 95% CIs.
+//! let table = sweep("loss", [0.0, 0.1, 0.3]).trials(200).quiet().simulate(
+//!     |&loss| sim.clone().net(Net::new().loss(loss)),
+//!     |run| [("ok", run.ok_rate()), ("duplicates", duplicate_executions(run) as f64)],
+//! );
+//! assert!(table.get("0.3", "ok").unwrap().mean < table.get("0", "ok").unwrap().mean);
+//! ```
+//!
+//! # Cheat sheet
+//!
+//! | to … | use |
+//! |---|---|
+//! | write a node | [`Node`](node::Node) (`on_start`, `on_message`, `on_timer`, `on_recover`), or [`FnNode`](node::FnNode) for a closure |
+//! | act from a node | [`Ctx`](node::Ctx): `send`, `broadcast`, `set_timer`, `cancel_timer`, `now` (its own clock), `rng`, `storage` (survives crashes), `invoke`/`complete` (client history), `record`, `log` |
+//! | build an experiment | [`Sim`](sim::Sim): `new(net)`, `node`, `nodes`, `client`, `clients`, `names`, `faults`, `byzantine`, `until` |
+//! | shape the network | [`Net`](net::Net) / per link [`Link`](net::Link): `delay` ([`Delay`](net::Delay): constant, uniform, exponential, lognormal, pareto, `plus`), `loss`, `bursty_loss`, `dup`, `reorder`, `fifo`, `bandwidth_mbps`; `link`, `link_both` |
+//! | schedule faults | [`Faults`](faults::Faults): `partition_at`, `partition_after`, `one_way_at`, `heal_at`, `crash_at`, `restart_at`, `pause_at`, `clock` (skew and drift) |
+//! | make a node lie | [`Byzantine`](byzantine::Byzantine): `lie`, `equivocate`, `silent` |
+//! | run | [`Sim::run`](sim::Sim::run) (traced), [`run_fast`](sim::Sim::run_fast), [`try_run`](sim::Sim::try_run) (errors as values), [`check_determinism`](sim::Sim::check_determinism) |
+//! | read a run | [`Run`](run::Run): `history`, `observations`, `stats`, `trace()`, `ok_rate`, `p50`, `p99`, `msgs_per_op`, `last`, `fingerprint` |
+//! | check a run | [`check`]: linearizability, invariants, quorum intersection, convergence |
+//! | sweep a parameter | [`sweep`](sweep::sweep)`(name, values).trials(n)` then `.simulate(build, measure)` or `.monte_carlo(f)` → [`Table`](table::Table) |
+//! | prove "it can fail" | [`Explorer`](explore::Explorer): `max_losses`, `max_crashes`, `check(property)` → minimal [`Counterexample`](explore::Counterexample) |
+//! | plot | [`plot`]: `line`, `scatter`, `bar`, `histogram`, `cdf`, `heatmap`, `timeline`, `spacetime`; a [`Table`](table::Table) or [`Figure`](plot::Figure) shows itself inline |
+//! | order events without a clock | [`LamportClock`](clock::LamportClock), [`VectorClock`](clock::VectorClock) |
+//! | reuse a building block | [`blocks`]: retrying client and server, heartbeat failure detector, quorum register, service chains and fan-out |
+//! | summarise numbers | [`Summary`](stats::Summary) (mean, 95% CI, percentiles), [`wilson`](stats::wilson), [`quantile`](stats::quantile) |
+//!
+//! Impossible parameters (a probability of 1.5, a partition naming node 9 of 3, a NaN delay)
+//! are reported together when a run starts, each naming the parameter and the accepted range.
 
 pub mod blocks;
 pub mod byzantine;
@@ -23,6 +70,11 @@ pub mod sweep;
 pub mod table;
 pub mod time;
 pub mod trace;
+
+/// The README's example, compiled and run as a doctest so it cannot rot.
+#[doc = include_str!("../../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeExample;
 
 /// Everything a notebook or grader needs: `use faultline::prelude::*;`.
 pub mod prelude {

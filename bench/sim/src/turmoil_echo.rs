@@ -1,0 +1,59 @@
+//! The echo workload on turmoil and on Faultline: `clients` clients each do `rounds` request →
+//! reply round trips against one server over a reliable 1 ms network. Returns messages delivered.
+
+use faultline::prelude::*;
+use std::time::Duration;
+use turmoil::net::UdpSocket;
+
+pub fn turmoil(clients: usize, rounds: u32) -> u64 {
+    let mut sim = turmoil::Builder::new()
+        .min_message_latency(Duration::from_millis(1))
+        .max_message_latency(Duration::from_millis(1))
+        .simulation_duration(Duration::from_secs(3_600))
+        .build();
+    sim.host("server", || async {
+        let sock = UdpSocket::bind("0.0.0.0:9000").await?;
+        let mut buf = [0u8; 16];
+        loop {
+            let (n, from) = sock.recv_from(&mut buf).await?;
+            sock.send_to(&buf[..n], from).await?;
+        }
+    });
+    for c in 0..clients {
+        sim.client(format!("client{c}"), async move {
+            let sock = UdpSocket::bind("0.0.0.0:9001").await?;
+            let mut buf = [0u8; 16];
+            for _ in 0..rounds {
+                sock.send_to(b"ping", ("server", 9000)).await?;
+                sock.recv_from(&mut buf).await?;
+            }
+            Ok(())
+        });
+    }
+    sim.run().expect("turmoil echo run");
+    2 * clients as u64 * rounds as u64
+}
+
+#[derive(Clone, Debug)]
+enum Echo {
+    Ping,
+    Pong,
+}
+
+pub fn faultline(clients: usize, rounds: u32) -> u64 {
+    let sim = Sim::new(Net::new().delay(Delay::constant(1.0)))
+        .node(|_| FnNode::new((), |_, ctx: &mut Ctx<Echo>, from, _| ctx.send(from, Echo::Pong)))
+        .clients(clients, move |_| {
+            FnNode::new(rounds, |left: &mut u32, ctx: &mut Ctx<Echo>, _, _| {
+                *left -= 1;
+                if *left > 0 {
+                    ctx.send(0, Echo::Ping);
+                }
+            })
+            .on_start(|_, ctx| ctx.send(0, Echo::Ping))
+        })
+        .until(Time::MAX);
+    let run = sim.run_fast(1);
+    assert_eq!(run.stats.delivered, 2 * clients as u64 * rounds as u64);
+    run.stats.delivered
+}
