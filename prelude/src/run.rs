@@ -46,6 +46,12 @@ impl Run {
             .expect("this run was not traced: use sim.run(seed) to get a trace")
     }
 
+    /// Whether the client history is linearizable (register / key-value semantics); the error
+    /// names the operations that cannot be ordered. See [`crate::check::linearizable`].
+    pub fn linearizable(&self) -> Result<(), crate::check::NotLinearizable> {
+        crate::check::linearizable(&self.history)
+    }
+
     /// Fraction of operations that succeeded.
     pub fn ok_rate(&self) -> f64 {
         self.history.ok_rate()

@@ -365,6 +365,16 @@ mod tests {
         }
         assert!(small.0 > 10, "R=W=1 of 3 reads stale values: {small:?}");
         assert_eq!(big.0, 0, "R=W=2 of 3 with repair never does: {big:?}");
+        for seed in 0..20 {
+            let run = sim(2, 2, true).run_fast(seed);
+            assert!(
+                run.linearizable().is_ok(),
+                "seed {seed}: {:?}",
+                run.linearizable()
+            );
+        }
+        let broken = (0..20).filter(|&s| sim(1, 1, false).run_fast(s).linearizable().is_err());
+        assert!(broken.count() > 10, "R=W=1 histories are not linearizable");
         assert!(big.1 > 500);
     }
 
