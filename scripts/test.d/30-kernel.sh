@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# The Jupyter kernel: build it (release, locked) into the shared target dir, install its
+# kernelspec into the project venv, compile the prelude into its build cache, then run the
+# protocol tests (jupyter_kernel_test conformance plus our own) against it.
+source "$(dirname "$0")/../lib/common.sh"
+cd "$ROOT"
+ensure_venv
+isolate_jupyter
+
+cargo build --locked --release -p faultline-kernel
+KERNEL="$CARGO_TARGET_DIR/release/faultline-kernel"
+CACHE="$ROOT/build/kernel-cache"
+"$KERNEL" install --sys-prefix --cache-dir "$CACHE"
+python - <<'PY'
+import sys
+from jupyter_client.kernelspec import KernelSpecManager
+where = KernelSpecManager().get_kernel_spec("faultline").resource_dir
+if not where.startswith(sys.prefix):
+    sys.exit(f"kernelspec 'faultline' resolves to {where}, not the venv: another spec shadows it")
+PY
+
+# The first compile of the prelude takes minutes on a fresh machine: do it outside test timeouts.
+say "compiling the prelude into the kernel's build cache"
+FAULTLINE_CACHE_DIR="$CACHE" "$KERNEL" warm
+
+status=0
+python -m pytest tests/kernel -p no:cacheprovider --timeout 600 -q -rs || status=$?
+if [ "$status" -eq 5 ]; then
+  echo "pytest collected no kernel tests" >&2
+  exit 1
+fi
+exit "$status"

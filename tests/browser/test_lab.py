@@ -1,0 +1,118 @@
+"""JupyterLab in headless Chromium on the Faultline kernel: open a notebook, run all cells,
+check the SVG outputs rendered, and save a screenshot (build/browser/lab.png)."""
+
+import json
+import os
+import pathlib
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+import uuid
+
+import pytest
+from playwright.sync_api import expect, sync_playwright
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+FIXTURE = pathlib.Path(__file__).parent / "fixtures" / "plot.ipynb"
+SCREENSHOT = ROOT / "build" / "browser" / "lab.png"
+KERNEL_NAME = os.environ.get("FAULTLINE_KERNEL_NAME", "faultline")
+CHROMIUM_FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def api(base: str, token: str, path: str, method: str = "GET"):
+    request = urllib.request.Request(f"{base}{path}?token={token}", method=method)
+    with urllib.request.urlopen(request, timeout=10) as response:
+        body = response.read()
+        return json.loads(body) if body else None
+
+
+@pytest.fixture()
+def lab(tmp_path):
+    notebook = json.loads(FIXTURE.read_text())
+    notebook["metadata"]["kernelspec"]["name"] = KERNEL_NAME
+    root = tmp_path / "notebooks"
+    root.mkdir()
+    (root / "plot.ipynb").write_text(json.dumps(notebook))
+    port, token = free_port(), uuid.uuid4().hex
+    log = open(tmp_path / "lab.log", "w")
+    server = subprocess.Popen(
+        [
+            sys.executable, "-m", "jupyterlab", "--no-browser", "--ip=127.0.0.1",
+            f"--port={port}", "--port-retries=0", f"--IdentityProvider.token={token}",
+            f"--ServerApp.root_dir={root}", "--allow-root",
+        ],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 90
+    while True:
+        try:
+            api(base, token, "/api/status")
+            break
+        except OSError:
+            if time.monotonic() > deadline or server.poll() is not None:
+                server.kill()
+                raise RuntimeError((tmp_path / "lab.log").read_text()) from None
+            time.sleep(0.5)
+    yield base, token
+    # Kernels outlive the browser tab: shut them down before the server.
+    for kernel in api(base, token, "/api/kernels"):
+        api(base, token, f"/api/kernels/{kernel['id']}", method="DELETE")
+    server.terminate()
+    server.wait(timeout=30)
+    log.close()
+
+
+def test_run_all_renders_plots(lab):
+    base, token = lab
+    chromium = shutil.which("chromium") or "/usr/bin/chromium"
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium, args=CHROMIUM_FLAGS, headless=True)
+        page = browser.new_page(viewport={"width": 1280, "height": 1000})
+        page.goto(f"{base}/lab/tree/plot.ipynb?reset&token={token}")
+        panel = ".jp-NotebookPanel:not(.lm-mod-hidden)"
+        expect(page.locator(f"{panel} .jp-Notebook .jp-Cell")).to_have_count(4, timeout=120_000)
+        # The toolbar reads idle before a kernel exists; the status bar names the kernel.
+        kernel_status = page.locator('.jp-StatusBar-TextItem[title^="Change kernel"]')
+        expect(kernel_status).to_have_text("Rust (Faultline) | Idle", timeout=120_000)
+
+        page.locator(".lm-MenuBar-item", has_text="Run").click()
+        page.locator('.lm-Menu-item[data-command="runmenu:run-all"]').click()
+        prompts = page.locator(f"{panel} .jp-CodeCell .jp-InputArea-prompt")
+        deadline = time.monotonic() + 600
+        while not all(t.strip().startswith("[") and t.strip()[1:2].isdigit()
+                      for t in prompts.all_inner_texts()):
+            assert time.monotonic() < deadline, prompts.all_inner_texts()
+            time.sleep(0.5)
+        expect(kernel_status).to_have_text("Rust (Faultline) | Idle", timeout=120_000)
+
+        outputs = page.locator(f"{panel} .jp-OutputArea-output")
+        expect(outputs.filter(has_text="hello from the Faultline kernel")).to_have_count(1)
+        # The evcxr_display result and the live display line, both SVG.
+        svgs = page.locator(f"{panel} .jp-OutputArea-output.jp-RenderedSVG img")
+        expect(svgs).to_have_count(2, timeout=30_000)
+        for i in range(2):
+            assert svgs.nth(i).evaluate("img => img.naturalWidth") > 0
+        assert page.locator(f"{panel} [data-mime-type='application/vnd.jupyter.stderr']").count() == 0
+
+        SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SCREENSHOT), full_page=True)
+        browser.close()
