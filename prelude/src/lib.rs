@@ -78,11 +78,25 @@ pub struct ReadmeExample;
 
 /// Everything a notebook or grader needs: `use faultline::prelude::*;`.
 pub mod prelude {
+    pub use crate::blocks::breaker::{arrivals, breaker_states, BreakerClient, BreakerState};
+    pub use crate::blocks::cap::{kv_store, over_time, Bucket, CapMode, Kv, KvClient, Store};
     pub use crate::blocks::chain::{call_chain, fan_out, Call, Caller, Hop, Service};
     pub use crate::blocks::detector::{Heartbeat, Heartbeater, Monitor};
+    pub use crate::blocks::ordering::{
+        clock_events, concurrent_pairs, misordered, Action, ClockEvent, Stamped, Stamper,
+    };
+    pub use crate::blocks::payments::{
+        ledger, payments, CardNetwork, Ledger, Pay, PaymentService, Shopper,
+    };
     pub use crate::blocks::register::{stale_reads, Quorum, QuorumClient, Replica};
     pub use crate::blocks::retry::{
         duplicate_executions, Backoff, Jitter, RetryClient, Rpc, Server,
+    };
+    pub use crate::blocks::saga::{
+        saga, saga_outcomes, Orchestrator, SagaMsg, SagaOutcomes, StepService,
+    };
+    pub use crate::blocks::vote::{
+        generals, liar, loyal_agree, pick_traitors, two_faced, General, Orders,
     };
     pub use crate::byzantine::Byzantine;
     pub use crate::check;

@@ -1,0 +1,482 @@
+//! CAP under a partition: one replicated register, two ways to run it.
+//!
+//! - [`CapMode::Cp`] (the bank): a replica answers only after hearing from a majority of replicas
+//!   (itself included); cut off from the majority, it refuses (`Fail`) rather than guess.
+//! - [`CapMode::Ap`] (the social feed): a replica answers from its own copy at once and tells the
+//!   others afterwards; cut off, it keeps answering — possibly with an old value — and replicas
+//!   reconcile (last writer wins, by version) through anti-entropy once the partition heals.
+//!
+//! Each [`KvClient`] talks only to its home replica (a user routed to their nearest region), so
+//! a partition puts clients on both sides. The history holds ordinary reads and writes of key 0,
+//! so [`stale_reads`](crate::blocks::register::stale_reads), the linearizability checker and
+//! [`over_time`] can judge it.
+
+use crate::blocks::register::stale_reads;
+use crate::history::{History, OpKind, Outcome, Value};
+use crate::net::{Delay, Net};
+use crate::node::{Ctx, Node};
+use crate::sim::Sim;
+use crate::time::{ms, Time};
+use crate::trace::NodeId;
+use rand::Rng as _;
+use std::collections::BTreeMap;
+
+/// A value's version: a counter, then the writing replica to break ties.
+type Version = (u64, NodeId);
+
+/// How the store behaves when replicas cannot reach each other.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum CapMode {
+    /// Consistent: refuse without a majority.
+    Cp,
+    /// Available: answer locally, reconcile later.
+    Ap,
+}
+
+/// Messages of the store.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Kv {
+    /// Client → home replica.
+    Get {
+        op: u64,
+    },
+    Put {
+        op: u64,
+        value: Value,
+    },
+    /// Home replica → client.
+    Reply {
+        op: u64,
+        ok: bool,
+        value: Option<Value>,
+    },
+    /// Replica → replica: "what do you have?" (CP), answered by `State`.
+    Ask {
+        req: u64,
+    },
+    /// Replica → replica: "store this if it is newer" (CP writes with `req > 0`, which are
+    /// acknowledged with `Stored`; AP updates and anti-entropy with `req = 0`).
+    Store {
+        req: u64,
+        version: Version,
+        value: Option<Value>,
+    },
+    State {
+        req: u64,
+        version: Version,
+        value: Option<Value>,
+    },
+    Stored {
+        req: u64,
+    },
+}
+
+/// A CP request a replica is coordinating.
+#[derive(Clone, Debug)]
+struct Coord {
+    client: NodeId,
+    op: u64,
+    put: Option<Value>,
+    writing: bool,
+    best: (Version, Option<Value>),
+    acks: usize,
+}
+
+/// One replica of the register.
+#[derive(Clone, Debug)]
+pub struct Store {
+    mode: CapMode,
+    timeout: Time,
+    sync_every: Time,
+    version: Version,
+    value: Option<Value>,
+    next_req: u64,
+    coords: BTreeMap<u64, Coord>,
+}
+
+const SYNC: u64 = u64::MAX;
+
+impl Store {
+    /// CP replicas give up after 100 ms without a majority; AP replicas run anti-entropy every
+    /// 250 ms.
+    pub fn new(mode: CapMode) -> Store {
+        Store {
+            mode,
+            timeout: ms(100),
+            sync_every: ms(250),
+            version: (0, 0),
+            value: None,
+            next_req: 1,
+            coords: BTreeMap::new(),
+        }
+    }
+
+    fn adopt(&mut self, version: Version, value: Option<Value>) {
+        if version > self.version {
+            self.version = version;
+            self.value = value;
+        }
+    }
+
+    fn majority(ctx: &Ctx<Kv>) -> usize {
+        ctx.servers().len() / 2 + 1
+    }
+
+    fn ap(&mut self, ctx: &mut Ctx<Kv>, from: NodeId, op: u64, put: Option<Value>) {
+        if let Some(v) = put {
+            self.version = (self.version.0 + 1, ctx.id());
+            self.value = Some(v);
+            let (version, value) = (self.version, self.value);
+            ctx.broadcast(Kv::Store {
+                req: 0,
+                version,
+                value,
+            });
+        }
+        let value = if put.is_some() { None } else { self.value };
+        ctx.send(
+            from,
+            Kv::Reply {
+                op,
+                ok: true,
+                value,
+            },
+        );
+    }
+
+    fn cp(&mut self, ctx: &mut Ctx<Kv>, client: NodeId, op: u64, put: Option<Value>) {
+        let req = self.next_req;
+        self.next_req += 1;
+        // Phase 1 (reads and writes): learn the newest version a majority holds; we count as one.
+        self.coords.insert(
+            req,
+            Coord {
+                client,
+                op,
+                put,
+                writing: false,
+                best: (self.version, self.value),
+                acks: 1,
+            },
+        );
+        ctx.broadcast(Kv::Ask { req });
+        ctx.set_timer(self.timeout, req);
+        self.progress(ctx, req);
+    }
+
+    /// Moves a CP request on once a majority has answered the current phase.
+    fn progress(&mut self, ctx: &mut Ctx<Kv>, req: u64) {
+        let need = Self::majority(ctx);
+        let me = ctx.id();
+        let Some(c) = self.coords.get_mut(&req) else {
+            return;
+        };
+        if c.acks < need {
+            return;
+        }
+        match (c.put, c.writing) {
+            (Some(v), false) => {
+                // Phase 2 of a write: store version + 1 at a majority.
+                let version = (c.best.0 .0 + 1, me);
+                c.writing = true;
+                c.acks = 1;
+                self.adopt(version, Some(v));
+                ctx.broadcast(Kv::Store {
+                    req,
+                    version,
+                    value: Some(v),
+                });
+                self.progress(ctx, req);
+            }
+            _ => {
+                let c = self.coords.remove(&req).expect("present");
+                let value = if c.put.is_some() { None } else { c.best.1 };
+                self.adopt(c.best.0, c.best.1);
+                let reply = Kv::Reply {
+                    op: c.op,
+                    ok: true,
+                    value,
+                };
+                ctx.send(c.client, reply);
+            }
+        }
+    }
+}
+
+impl Node<Kv> for Store {
+    fn on_start(&mut self, ctx: &mut Ctx<Kv>) {
+        if self.mode == CapMode::Ap {
+            ctx.set_timer(self.sync_every, SYNC);
+        }
+    }
+
+    fn on_message(&mut self, ctx: &mut Ctx<Kv>, from: NodeId, msg: Kv) {
+        match msg {
+            Kv::Get { op } | Kv::Put { op, .. } => {
+                let put = match msg {
+                    Kv::Put { value, .. } => Some(value),
+                    _ => None,
+                };
+                match self.mode {
+                    CapMode::Ap => self.ap(ctx, from, op, put),
+                    CapMode::Cp => self.cp(ctx, from, op, put),
+                }
+            }
+            Kv::Ask { req } => {
+                let (version, value) = (self.version, self.value);
+                ctx.send(
+                    from,
+                    Kv::State {
+                        req,
+                        version,
+                        value,
+                    },
+                );
+            }
+            Kv::Store {
+                req,
+                version,
+                value,
+            } => {
+                self.adopt(version, value);
+                if req > 0 {
+                    ctx.send(from, Kv::Stored { req });
+                }
+            }
+            Kv::State {
+                req,
+                version,
+                value,
+            } => {
+                if let Some(c) = self.coords.get_mut(&req).filter(|c| !c.writing) {
+                    if version > c.best.0 {
+                        c.best = (version, value);
+                    }
+                    c.acks += 1;
+                    self.progress(ctx, req);
+                }
+            }
+            Kv::Stored { req } => {
+                if let Some(c) = self.coords.get_mut(&req).filter(|c| c.writing) {
+                    c.acks += 1;
+                    self.progress(ctx, req);
+                }
+            }
+            Kv::Reply { .. } => {}
+        }
+    }
+
+    fn on_timer(&mut self, ctx: &mut Ctx<Kv>, tag: u64) {
+        if tag == SYNC {
+            // Anti-entropy: offer our copy to everyone; newer versions win on arrival.
+            let (version, value) = (self.version, self.value);
+            ctx.broadcast(Kv::Store {
+                req: 0,
+                version,
+                value,
+            });
+            ctx.set_timer(self.sync_every, SYNC);
+        } else if let Some(c) = self.coords.remove(&tag) {
+            // No majority in time: refuse. A write that reached some replicas may still surface.
+            let reply = Kv::Reply {
+                op: c.op,
+                ok: false,
+                value: None,
+            };
+            ctx.send(c.client, reply);
+        }
+    }
+}
+
+/// A client of one home replica: every `every`, a read or (with probability `writes`) a write
+/// of a fresh value; 300 ms timeout.
+#[derive(Clone, Debug)]
+pub struct KvClient {
+    home: NodeId,
+    every: Time,
+    writes: f64,
+    timeout: Time,
+    next: u64,
+    open: BTreeMap<u64, usize>,
+}
+
+impl KvClient {
+    /// Talks to replica `home` every 50 ms, one write in three.
+    pub fn new(home: NodeId) -> KvClient {
+        KvClient {
+            home,
+            every: ms(50),
+            writes: 1.0 / 3.0,
+            timeout: ms(300),
+            next: 0,
+            open: BTreeMap::new(),
+        }
+    }
+
+    pub fn every(mut self, t: Time) -> Self {
+        self.every = t;
+        self
+    }
+
+    /// Fraction of operations that are writes.
+    pub fn writes(mut self, p: f64) -> Self {
+        self.writes = p.clamp(0.0, 1.0);
+        self
+    }
+}
+
+const TICK: u64 = u64::MAX;
+
+impl Node<Kv> for KvClient {
+    fn on_start(&mut self, ctx: &mut Ctx<Kv>) {
+        let first = Time(ctx.rng().random_range(0..=self.every.0));
+        ctx.set_timer(first, TICK);
+    }
+
+    fn on_message(&mut self, ctx: &mut Ctx<Kv>, _from: NodeId, msg: Kv) {
+        if let Kv::Reply { op, ok, value } = msg {
+            if let Some(id) = self.open.remove(&op) {
+                let outcome = match (ok, value) {
+                    (false, _) => Outcome::Fail,
+                    (true, v) => Outcome::Ok(v),
+                };
+                ctx.complete(id, outcome);
+            }
+        }
+    }
+
+    fn on_timer(&mut self, ctx: &mut Ctx<Kv>, tag: u64) {
+        if tag != TICK {
+            if let Some(id) = self.open.remove(&tag) {
+                ctx.complete(id, Outcome::Unknown);
+            }
+            return;
+        }
+        self.next += 1;
+        let op = self.next;
+        let msg = if ctx.rng().random_bool(self.writes) {
+            let value = ctx.id() as Value * 1_000_000 + op as Value;
+            let id = ctx.invoke(OpKind::Write { key: 0, value });
+            self.open.insert(op, id);
+            Kv::Put { op, value }
+        } else {
+            let id = ctx.invoke(OpKind::Read { key: 0 });
+            self.open.insert(op, id);
+            Kv::Get { op }
+        };
+        ctx.send(self.home, msg);
+        ctx.set_timer(self.timeout, op);
+        ctx.set_timer(self.every, TICK);
+    }
+}
+
+/// `replicas` replicas in `mode`, each with one client (client `replicas + i` uses replica
+/// `i`), on a network with 2–10 ms delays. Runs 10 s.
+pub fn kv_store(mode: CapMode, replicas: usize) -> Sim<Kv> {
+    Sim::new(Net::new().delay(Delay::uniform(2.0, 10.0)))
+        .nodes(replicas, move |_| Store::new(mode))
+        .clients(replicas, move |id| KvClient::new(id - replicas))
+        .until(crate::time::secs(10))
+}
+
+/// What clients saw in one time bucket.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Bucket {
+    /// Start of the bucket.
+    pub at: Time,
+    /// Operations invoked in the bucket.
+    pub ops: usize,
+    /// Of those, refused or timed out.
+    pub errors: usize,
+    /// Successful reads in the bucket, and how many of them returned an outdated value.
+    pub reads: usize,
+    pub stale: usize,
+}
+
+/// Splits a history into buckets of `width` by invocation time.
+pub fn over_time(history: &History, width: Time) -> Vec<Bucket> {
+    let end = history
+        .ops
+        .iter()
+        .map(|o| o.invoked)
+        .max()
+        .unwrap_or(Time::ZERO);
+    let writes: Vec<_> = history
+        .ops
+        .iter()
+        .filter(|o| matches!(o.kind, OpKind::Write { .. }))
+        .cloned()
+        .collect();
+    let width = width.max(Time(1));
+    (0..=end.0 / width.0)
+        .map(|b| {
+            let at = Time(b * width.0);
+            let here: Vec<_> = history
+                .ops
+                .iter()
+                .filter(|o| o.invoked >= at && o.invoked < at + width)
+                .collect();
+            // Judge this bucket's reads against every write of the run.
+            let mut h = History {
+                ops: writes.clone(),
+            };
+            h.ops.extend(
+                here.iter()
+                    .filter(|o| matches!(o.kind, OpKind::Read { .. }))
+                    .map(|o| (*o).clone()),
+            );
+            let (stale, reads) = stale_reads(&h);
+            Bucket {
+                at,
+                ops: here.len(),
+                errors: here
+                    .iter()
+                    .filter(|o| !matches!(o.outcome, Outcome::Ok(_)))
+                    .count(),
+                reads,
+                stale,
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::prelude::*;
+
+    fn cut() -> Faults {
+        // Replica 0 and its client (3) on one side; 1, 2 and their clients (4, 5) on the other.
+        Faults::new()
+            .partition_at(secs(3), [vec![0, 3], vec![1, 2, 4, 5]])
+            .heal_at(secs(6))
+    }
+
+    fn totals(run: &Run, from: Time, to: Time) -> (usize, usize) {
+        over_time(&run.history, ms(500))
+            .iter()
+            .filter(|b| b.at >= from && b.at < to)
+            .fold((0, 0), |(e, s), b| (e + b.errors, s + b.stale))
+    }
+
+    #[test]
+    fn cp_refuses_in_the_minority_and_never_reads_stale() {
+        let run = kv_store(CapMode::Cp, 3).faults(cut()).run(1);
+        let (errors, stale) = totals(&run, secs(3), secs(6));
+        assert!(errors > 20, "the cut-off replica refuses: {errors}");
+        assert_eq!(stale, 0);
+        let before = totals(&run, ms(0), ms(2500));
+        assert_eq!(before, (0, 0), "{:?}", over_time(&run.history, ms(500)));
+        assert_eq!(totals(&run, ms(6500), ms(9500)).0, 0, "healed: no errors");
+    }
+
+    #[test]
+    fn ap_answers_everything_reads_stale_then_converges() {
+        let run = kv_store(CapMode::Ap, 3).faults(cut()).run(1);
+        let (errors, stale) = totals(&run, secs(3), secs(6));
+        assert_eq!(errors, 0);
+        assert!(stale > 10, "the cut-off side serves old values: {stale}");
+        let (_, after) = totals(&run, ms(7000), secs(10));
+        assert!(after <= 2, "reconciled after the heal: {after}");
+    }
+}
