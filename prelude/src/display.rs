@@ -139,16 +139,36 @@ pub fn new_display_id(kind: &str) -> String {
     )
 }
 
+/// Anything with rich representations: figures, figure builders, tables.
+pub trait Rich {
+    /// The representations, richest first.
+    fn mime_bundle(&self) -> MimeBundle;
+}
+
+impl Rich for crate::plot::Figure {
+    fn mime_bundle(&self) -> MimeBundle {
+        crate::plot::Figure::mime_bundle(self)
+    }
+}
+
+impl Rich for Table {
+    fn mime_bundle(&self) -> MimeBundle {
+        Table::mime_bundle(self)
+    }
+}
+
 /// An output that can be replaced in place: the first [`Live::show`] displays, later ones
-/// update. Outside Faultline's kernel every call shows a new output.
+/// update (a figure redrawn as a sweep runs). Outside Faultline's kernel every call shows a
+/// new output.
 ///
-/// ```no_run
+/// ```
 /// use faultline::display::Live;
 /// use faultline::plot;
 /// let mut live = Live::new();
-/// for n in 1..=3 {
-///     let pts: Vec<(f64, f64)> = (0..n).map(|i| (i as f64, (i * i) as f64)).collect();
-///     live.show(&plot::line("Growing").series("n²", &pts).figure().mime_bundle());
+/// let mut pts = Vec::new();
+/// for n in 0..3 {
+///     pts.push((n, n * n));
+///     live.show(&plot::line("Growing").series("n²", &pts));
 /// }
 /// ```
 #[derive(Debug)]
@@ -171,8 +191,9 @@ impl Live {
         }
     }
 
-    /// Shows `bundle`, replacing what this handle showed before.
-    pub fn show(&mut self, bundle: &[(&str, String)]) {
+    /// Shows `item`, replacing what this handle showed before.
+    pub fn show(&mut self, item: &impl Rich) {
+        let bundle = &item.mime_bundle();
         let stdout = io::stdout();
         let mut out = stdout.lock();
         let _ = if in_kernel() {

@@ -176,6 +176,12 @@ macro_rules! figure_methods {
             }
         }
 
+        impl $crate::display::Rich for $t {
+            fn mime_bundle(&self) -> $crate::display::MimeBundle {
+                self.figure().mime_bundle()
+            }
+        }
+
         impl From<$t> for $crate::plot::Figure {
             fn from(b: $t) -> $crate::plot::Figure {
                 b.figure()
