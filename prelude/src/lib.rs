@@ -81,7 +81,9 @@ pub mod prelude {
     pub use crate::blocks::breaker::{arrivals, breaker_states, BreakerClient, BreakerState};
     pub use crate::blocks::cap::{kv_store, over_time, Bucket, CapMode, Kv, KvClient, Store};
     pub use crate::blocks::chain::{call_chain, fan_out, Call, Caller, Hop, Service};
-    pub use crate::blocks::detector::{Heartbeat, Heartbeater, Monitor};
+    pub use crate::blocks::detector::{
+        detection_time, false_suspicions, Heartbeat, Heartbeater, Monitor,
+    };
     pub use crate::blocks::ordering::{
         clock_events, concurrent_pairs, misordered, Action, ClockEvent, Stamped, Stamper,
     };
@@ -97,6 +99,10 @@ pub mod prelude {
     };
     pub use crate::blocks::vote::{
         generals, liar, loyal_agree, pick_traitors, two_faced, General, Orders,
+    };
+    pub use crate::blocks::{
+        ambiguity, attacker, availability, discovery, gc, geo, latency_ladder, route, scaling,
+        transport,
     };
     pub use crate::byzantine::Byzantine;
     pub use crate::check;
