@@ -24,13 +24,24 @@ use crate::time::ms;
 use crate::trace::NodeId;
 use rand::seq::index::sample;
 use std::collections::BTreeMap;
+use std::fmt;
 
 /// "The generals along `path` say the commander ordered `attack`"; `path[0]` is the commander,
 /// the last entry is the sender.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct Orders {
     pub path: Vec<NodeId>,
     pub attack: bool,
+}
+
+/// Short, so that space-time diagrams can label arrows: `0>3 retreat` is "general 3 says the
+/// commander said retreat".
+impl fmt::Debug for Orders {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let path: Vec<String> = self.path.iter().map(|p| p.to_string()).collect();
+        let plan = if self.attack { "attack" } else { "retreat" };
+        write!(f, "{} {plan}", path.join(">"))
+    }
 }
 
 /// A loyal general running OM(`rounds`). Node 0 commands, the others are lieutenants.
