@@ -1,0 +1,32 @@
+//! Checkers: did a run do what it should? Each judges only what a user could observe — the
+//! client history or the values nodes recorded — never node internals, and each failure says
+//! what broke, when, and which operations or nodes were involved, in a learner's terms.
+//!
+//! | question | function |
+//! |---|---|
+//! | does the key-value history behave like one copy of each register? | [`linearizable`] |
+//! | does a property hold at every moment / at some moment / at the end? | [`always`], [`eventually`], [`at_end`] |
+//! | must every read quorum meet every write quorum? | [`quorum::quorums_overlap`], [`quorum::check_quorums`] |
+//! | did every replica end with the same value? | [`converged`], [`converged_all`] |
+//!
+//! ```
+//! use faultline::check::{linearizable, quorum};
+//! use faultline::prelude::*;
+//! let h = History::default();
+//! assert!(linearizable(&h).is_ok());
+//! assert!(quorum::quorums_overlap(5, 3, 3).is_ok());
+//! assert!(quorum::quorums_overlap(4, 2, 2).is_err()); // R + W = N is not enough
+//! ```
+
+mod convergence;
+mod explain;
+mod invariant;
+mod linearizable;
+pub mod quorum;
+mod wgl;
+
+pub use convergence::{converged, converged_all, Divergence};
+pub use invariant::{always, at_end, eventually, Expected, InvariantFailure, View};
+pub use linearizable::{
+    linearizable, linearizable_within, NotLinearizable, TooLarge, Violation, DEFAULT_BUDGET,
+};
