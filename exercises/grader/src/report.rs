@@ -1,0 +1,222 @@
+//! What a grade looks like: the terminal report, `grade.json`, and `grades.csv` in the shape of
+//! nbgrader's export (one row per exercise, so an instructor can merge a class's files).
+
+use crate::harness::{ExerciseResult, Failure, Kind};
+use crate::info;
+use serde_json::{json, Value};
+use std::fmt::Write as _;
+
+/// How the grade was asked for, for the report's wording.
+pub struct Context<'a> {
+    /// The replay flag if one case was replayed (`--seed 17`).
+    pub replay: Option<String>,
+    /// The exercise filter as typed, if any.
+    pub filter: Option<&'a str>,
+    pub student: String,
+    pub timestamp: String,
+}
+
+fn hint_line(id: &str) -> String {
+    let levels = info::get(id).map_or(0, |i| i.hints.len());
+    format!(
+        "Stuck? `cargo test -- --hint {id}` shows hint 1 of {levels}; run it again for the next."
+    )
+}
+
+fn not_implemented_line(id: &str, f: &Failure) -> String {
+    let file = info::get(id).map_or("its file".to_string(), |i| i.file.clone());
+    format!("{} — fill in {file}", f.message)
+}
+
+/// The terminal report.
+pub fn text(results: &[ExerciseResult], ctx: &Context) -> String {
+    let mut out = String::new();
+    let single = results.len() == 1;
+    let mut topic = String::new();
+    for r in results {
+        let meta = info::get(r.id);
+        if let Some(m) = meta {
+            if m.topic != topic {
+                topic = m.topic.clone();
+                let _ = writeln!(out, "\n{topic}  (taught in {})", m.notebook);
+            }
+        }
+        let total = r.props.len();
+        let mark = if r.complete() { "✓" } else { "✗" };
+        let stub = r.not_implemented().filter(|_| r.passed() == 0);
+        match stub {
+            Some(f) => {
+                let _ = writeln!(
+                    out,
+                    "  {mark} {:<26} 0/{total}  {}",
+                    r.id,
+                    not_implemented_line(r.id, f)
+                );
+            }
+            None => {
+                let _ = writeln!(out, "  {mark} {:<26} {}/{total}", r.id, r.passed());
+                if single || !r.complete() {
+                    for p in &r.props {
+                        let m = if p.passed() { "✓" } else { "✗" };
+                        let _ = writeln!(out, "      {m} {} — {}", p.prop.name, p.prop.says);
+                    }
+                }
+            }
+        }
+    }
+    let passed: usize = results.iter().map(|r| r.passed()).sum();
+    let total: usize = results.iter().map(|r| r.props.len()).sum();
+    let done = results.iter().filter(|r| r.complete()).count();
+    let _ = writeln!(
+        out,
+        "\nScore: {passed}/{total} properties · {done}/{} exercises complete",
+        results.len()
+    );
+    if let Some(flag) = &ctx.replay {
+        let _ = writeln!(out, "(replayed one case: {flag})");
+    }
+    match results.iter().find(|r| !r.complete()) {
+        None => {
+            let _ = writeln!(out, "Every property holds on every case. Well done.");
+        }
+        Some(r) => {
+            let (prop, f) = r
+                .first_failure()
+                .expect("an incomplete exercise has a failure");
+            let _ = writeln!(out, "\nFirst failure: {} — {}", r.id, prop.name);
+            if f.kind == Kind::NotImplemented && r.passed() == 0 {
+                let _ = writeln!(out, "  {}", not_implemented_line(r.id, f));
+                if let Some(m) = info::get(r.id) {
+                    let _ = writeln!(out, "  The exercise: {}", m.summary);
+                }
+                let _ = writeln!(out, "  Grade just this one: `cargo test -- {}`", r.id);
+            } else {
+                let _ = writeln!(out, "  Property: {}", prop.says);
+                let what = match f.kind {
+                    Kind::Broken => "What happened",
+                    Kind::Panicked => "Your code panicked",
+                    Kind::NotImplemented => "Not implemented yet",
+                };
+                let _ = writeln!(out, "  {what} ({}): {}", f.case, f.message);
+                let _ = writeln!(
+                    out,
+                    "  Replay exactly this case: `cargo test -- {} {}`",
+                    r.id,
+                    f.case.flag()
+                );
+            }
+            let _ = writeln!(out, "  {}", hint_line(r.id));
+        }
+    }
+    out
+}
+
+fn kind_name(k: Kind) -> &'static str {
+    match k {
+        Kind::Broken => "broken",
+        Kind::NotImplemented => "not-implemented",
+        Kind::Panicked => "panicked",
+    }
+}
+
+/// `grade.json`: per exercise, per property, the first failing case and its message.
+pub fn json(results: &[ExerciseResult], ctx: &Context) -> Value {
+    let exercises: Vec<Value> = results
+        .iter()
+        .map(|r| {
+            let props: Vec<Value> = r
+                .props
+                .iter()
+                .map(|p| {
+                    let mut v = json!({
+                        "name": p.prop.name,
+                        "says": p.prop.says,
+                        "status": if p.passed() { "pass" } else { "fail" },
+                        "cases": p.cases,
+                    });
+                    if let Some(f) = &p.failure {
+                        v["kind"] = json!(kind_name(f.kind));
+                        v["case"] = json!(f.case.to_string());
+                        v["seed"] = match f.case {
+                            crate::Case::Seed(s) => json!(s),
+                            crate::Case::Schedule(_) => Value::Null,
+                        };
+                        v["replay"] = json!(format!("cargo test -- {} {}", r.id, f.case.flag()));
+                        v["message"] = json!(f.message);
+                    }
+                    v
+                })
+                .collect();
+            let meta = info::get(r.id);
+            json!({
+                "name": r.id,
+                "topic": meta.map(|m| m.topic.clone()),
+                "difficulty": meta.map(|m| m.difficulty),
+                "score": r.passed(),
+                "max_score": r.props.len(),
+                "status": if r.complete() { "pass" } else { "fail" },
+                "properties": props,
+            })
+        })
+        .collect();
+    json!({
+        "student_id": ctx.student,
+        "timestamp": ctx.timestamp,
+        "filter": ctx.filter,
+        "replay": ctx.replay,
+        "score": results.iter().map(|r| r.passed()).sum::<usize>(),
+        "max_score": results.iter().map(|r| r.props.len()).sum::<usize>(),
+        "exercises": exercises,
+    })
+}
+
+fn csv_field(s: &str) -> String {
+    if s.contains([',', '"', '\n']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_string()
+    }
+}
+
+/// `grades.csv`, nbgrader's columns; one row per exercise (nbgrader's "assignment").
+pub fn csv(results: &[ExerciseResult], ctx: &Context) -> String {
+    let mut out = String::from(
+        "assignment,duedate,timestamp,student_id,last_name,first_name,email,raw_score,late_submission_penalty,score,max_score\n",
+    );
+    for r in results {
+        let score = r.passed() as f64;
+        let _ = writeln!(
+            out,
+            "{},,{},{},,,,{score:.1},0.0,{score:.1},{:.1}",
+            csv_field(r.id),
+            csv_field(&ctx.timestamp),
+            csv_field(&ctx.student),
+            r.props.len() as f64
+        );
+    }
+    out
+}
+
+/// Now as `YYYY-MM-DD HH:MM:SS UTC` (nbgrader's timestamp column), without a date library.
+pub fn utc_now() -> String {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let (days, rem) = ((secs / 86_400) as i64, secs % 86_400);
+    // Days since 1970-01-01 to a civil date (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!(
+        "{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02} UTC",
+        rem / 3_600,
+        rem % 3_600 / 60,
+        rem % 60
+    )
+}

@@ -1,0 +1,139 @@
+//! The grader's self-check (rustlings' `dev check`, for a grader): the reference solutions
+//! pass every property, the untouched stubs fail every exercise with "not implemented yet",
+//! and each deliberately wrong implementation fails exactly the properties it is annotated
+//! with. Runs in the workspace's `cargo test` and in `scripts/test.d/20-exercises.sh`.
+
+#[path = "../../src/lib.rs"]
+mod stubs;
+
+#[path = "../../solutions/lib.rs"]
+mod solutions;
+
+#[path = "../../wrong/lib.rs"]
+mod wrong;
+
+use faultline_grader::harness::{grade, Kind};
+use faultline_grader::{exercises, impls, info, Impls};
+
+/// Grades `id` with `impls`; returns the names of the failing properties and a report.
+fn failing(impls: &Impls, id: &str) -> (Vec<&'static str>, String) {
+    let all = exercises();
+    let ex = all.iter().find(|e| e.id == id).expect("known exercise");
+    let r = grade(impls, &[ex], None).remove(0);
+    let mut report = String::new();
+    let names = r
+        .props
+        .iter()
+        .filter_map(|p| {
+            p.failure.as_ref().map(|f| {
+                report += &format!("\n    {} ({}): {}", p.prop.name, f.case, f.message);
+                p.prop.name
+            })
+        })
+        .collect();
+    (names, report)
+}
+
+#[test]
+fn reference_solutions_pass_every_property() {
+    let impls = impls!(solutions);
+    let all = exercises();
+    let results = grade(&impls, &all.iter().collect::<Vec<_>>(), None);
+    let mut problems = String::new();
+    for r in &results {
+        for p in &r.props {
+            if let Some(f) = &p.failure {
+                problems += &format!("\n  {} / {} ({}): {}", r.id, p.prop.name, f.case, f.message);
+            }
+        }
+    }
+    assert!(problems.is_empty(), "reference solutions fail:{problems}");
+}
+
+#[test]
+fn untouched_stubs_fail_every_exercise_as_not_implemented() {
+    let impls = impls!(stubs);
+    let all = exercises();
+    for r in grade(&impls, &all.iter().collect::<Vec<_>>(), None) {
+        assert_eq!(r.passed(), 0, "{}: a stub passes a property", r.id);
+        for p in &r.props {
+            let f = p.failure.as_ref().expect("failed");
+            assert_eq!(
+                f.kind,
+                Kind::NotImplemented,
+                "{} / {}: {}",
+                r.id,
+                p.prop.name,
+                f.message
+            );
+            let file = &info::get(r.id).expect("in info.toml").file;
+            assert!(
+                f.message.starts_with("not implemented yet") && f.message.contains(file.as_str()),
+                "{}: message should name {file}: {}",
+                r.id,
+                f.message
+            );
+        }
+    }
+}
+
+/// Every wrong implementation: `(exercise id, field of Impls, module, properties it must fail)`.
+macro_rules! corpus {
+    ($( $id:literal, $field:ident, $bind:ident, $($m:ident)::+ ;)*) => {
+        vec![$( {
+            let impls = Impls { $field: faultline_grader::$bind!($($m)::+), ..impls!(solutions) };
+            let (names, report) = failing(&impls, $id);
+            ($id, stringify!($($m)::+), $($m)::+::MUST_FAIL, names, report)
+        } ),*]
+    };
+}
+
+#[test]
+fn each_wrong_implementation_fails_exactly_its_properties() {
+    let results = wrong::corpus();
+    let mut problems = String::new();
+    for (id, module, must, got, report) in &results {
+        let mut want = must.to_vec();
+        want.sort_unstable();
+        let mut have = got.clone();
+        have.sort_unstable();
+        if want != have {
+            problems += &format!("\n  {module} ({id}): annotated {want:?}, fails {have:?}{report}");
+        }
+    }
+    assert!(
+        problems.is_empty(),
+        "wrong implementations not caught as annotated:{problems}"
+    );
+    println!(
+        "{} wrong implementations each fail exactly their annotated properties",
+        results.len()
+    );
+}
+
+#[test]
+fn info_toml_and_the_grader_agree() {
+    let names: Vec<&str> = exercises().iter().map(|e| e.id).collect();
+    let listed: Vec<&str> = info::all().iter().map(|i| i.name.as_str()).collect();
+    assert_eq!(
+        names, listed,
+        "info.toml lists the grader's exercises in the grader's order"
+    );
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    for i in info::all() {
+        assert!(i.hints.len() >= 2, "{}: at least two hint levels", i.name);
+        assert!(
+            root.join(&i.file).is_file(),
+            "{}: {} exists",
+            i.name,
+            i.file
+        );
+        let solution = root.join(i.file.replace("src/", "solutions/"));
+        assert!(
+            solution.is_file(),
+            "{}: {} exists",
+            i.name,
+            solution.display()
+        );
+    }
+}
