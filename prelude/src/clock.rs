@@ -19,6 +19,9 @@ pub struct LocalClock {
 impl LocalClock {
     /// The local reading at true time `t`.
     pub fn read(&self, t: Time) -> Time {
+        if self.drift_ppm == 0.0 && self.offset_us == 0 {
+            return t;
+        }
         let drift = t.0 as f64 * self.drift_ppm / 1e6;
         let local = t.0 as f64 + self.offset_us as f64 + drift;
         Time(local.max(0.0).round() as u64)
@@ -26,6 +29,9 @@ impl LocalClock {
 
     /// How much true time passes while this clock advances by `local` (timers run on local time).
     pub fn true_span(&self, local: Time) -> Time {
+        if self.drift_ppm == 0.0 {
+            return local;
+        }
         Time((local.0 as f64 / (1.0 + self.drift_ppm / 1e6)).round() as u64)
     }
 }

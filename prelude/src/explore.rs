@@ -241,7 +241,7 @@ where
                         .expect("replayed choices are deterministic");
                     let mut e = pool_mut(&mut w).remove(i);
                     if let (Choice::Drop { .. }, Ev::Deliver { id, .. }) = (c, &e.ev) {
-                        w.lose(*id);
+                        w.lose(*id as usize);
                         continue;
                     }
                     e.at = e.at.max(w.now + Time(1_000));
@@ -260,6 +260,7 @@ where
         for e in pool(w) {
             match e.ev {
                 Ev::Deliver { to, .. } => {
+                    let to = to as NodeId;
                     fire.push(Choice::Fire {
                         seq: e.seq,
                         node: to,
@@ -271,13 +272,8 @@ where
                         });
                     }
                 }
-                Ev::Timer {
-                    node,
-                    id,
-                    incarnation,
-                    ..
-                } if w.timer_is_live(node, id, incarnation) => {
-                    let slot = &mut earliest_timer[node];
+                Ev::Timer { node, id, .. } if w.timer_is_live(node as NodeId, id) => {
+                    let slot = &mut earliest_timer[node as NodeId];
                     if slot.is_none_or(|best| (e.at, e.seq) < best) {
                         *slot = Some((e.at, e.seq));
                     }

@@ -235,10 +235,12 @@ impl Cuts {
         *self = Cuts::new(self.group.len());
     }
 
+    #[inline]
     pub fn any(&self) -> bool {
         self.partitioned || !self.one_way.is_empty()
     }
 
+    #[inline]
     pub fn blocked(&self, from: NodeId, to: NodeId) -> bool {
         if !self.any() {
             return false;

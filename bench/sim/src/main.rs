@@ -54,13 +54,18 @@ pub const DUP: f64 = 0.01;
 
 fn api_sim(nodes: usize, pings: u32) -> Sim<Msg> {
     let servers = nodes / 2;
-    Sim::new(Net::new().delay(Delay::uniform(1.0, 5.0)).loss(LOSS).dup(DUP))
-        .nodes(servers, |_| Echo)
-        .clients(nodes - servers, move |id| Client {
-            server: id % servers,
-            left: pings,
-        })
-        .until(Time::MAX)
+    Sim::new(
+        Net::new()
+            .delay(Delay::uniform(1.0, 5.0))
+            .loss(LOSS)
+            .dup(DUP),
+    )
+    .nodes(servers, |_| Echo)
+    .clients(nodes - servers, move |id| Client {
+        server: id % servers,
+        left: pings,
+    })
+    .until(Time::MAX)
 }
 
 fn median(mut xs: Vec<f64>) -> f64 {
@@ -82,70 +87,122 @@ fn rate(reps: usize, mut f: impl FnMut() -> u64) -> (f64, u64) {
 }
 
 fn main() {
+    let only: Option<String> = std::env::args().nth(1);
+    let want = |section: &str| only.as_deref().is_none_or(|o| o == section);
     let reps = 5;
-    println!("# Faultline simulator benchmarks ({} cores)", std::thread::available_parallelism().map_or(1, |n| n.get()));
+    if let Some(what) = only.as_deref().and_then(|o| o.strip_prefix("once-")) {
+        // One run of one side, for instruction-level profiling (valgrind --tool=callgrind).
+        let events = match what {
+            "api" => api_sim(10, 20_000).run_fast(1).stats.events,
+            _ => inlined::run(10, 20_000, 1),
+        };
+        println!("{what}: {events} events");
+        return;
+    }
+    println!(
+        "# Faultline simulator benchmarks ({} cores)",
+        std::thread::available_parallelism().map_or(1, |n| n.get())
+    );
 
-    println!("\n## 1. Public node API vs hand-inlined loop (ping workload, 5% loss, 1% dup, timers)");
-    println!("{:>7} {:>12} {:>14} {:>14} {:>7}", "nodes", "events", "API ev/s", "inlined ev/s", "ratio");
-    for nodes in [10, 100, 1_000] {
-        let pings = (2_000_000 / nodes) as u32;
-        let sim = api_sim(nodes, pings);
-        let (api, events) = rate(reps, || sim.run_fast(1).stats.events);
-        let (raw, raw_events) = rate(reps, || inlined::run(nodes, pings, 1));
+    if want("api") {
         println!(
+            "\n## 1. Public node API vs hand-inlined loop (ping workload, 5% loss, 1% dup, timers)"
+        );
+        println!(
+            "{:>7} {:>12} {:>14} {:>14} {:>7}",
+            "nodes", "events", "API ev/s", "inlined ev/s", "ratio"
+        );
+        for nodes in [10, 100, 1_000] {
+            let pings = (2_000_000 / nodes) as u32;
+            let sim = api_sim(nodes, pings);
+            // Interleaved repetitions, so background load hits both sides alike.
+            let (mut apis, mut raws, mut events, mut raw_events) = (vec![], vec![], 0, 0);
+            for _ in 0..reps {
+                let (a, e) = rate(1, || sim.run_fast(1).stats.events);
+                let (r, re) = rate(1, || inlined::run(nodes, pings, 1));
+                apis.push(a);
+                raws.push(r);
+                (events, raw_events) = (e, re);
+            }
+            let (api, raw) = (median(apis), median(raws));
+            println!(
             "{nodes:>7} {events:>12} {api:>14.0} {raw:>14.0} {:>6.0}%   (inlined events: {raw_events})",
             100.0 * api / raw
         );
+        }
     }
-
-    println!("\n## 2. Memory per in-flight message");
-    let entry = std::mem::size_of::<faultline_bench_probe::EntryProbe>();
-    println!("heap entry for this workload's message type: {entry} bytes (+ BinaryHeap slack up to 2x)");
-    let in_flight = 1_000_000;
-    let before = peak_rss_kib();
-    let flood = Sim::new(Net::new().delay(Delay::constant(1_000.0)))
-        .node(|_| Echo)
-        .client(move |_| FnNode::new((), |_, _: &mut Ctx<Msg>, _, _| {}).on_start(move |_, ctx| {
-            for _ in 0..in_flight {
-                ctx.send(0, Msg::Ping);
-            }
-        }))
-        .until(ms(500));
-    let run = flood.run_fast(1);
-    let after = peak_rss_kib();
-    println!(
-        "{} messages in flight at once: peak RSS grew {:.1} MiB = {:.0} bytes per message",
-        run.stats.sent,
-        (after - before) as f64 / 1024.0,
-        (after - before) as f64 * 1024.0 / run.stats.sent as f64
-    );
-
-    println!("\n## 3. Echo workload vs turmoil (reliable network, 1 ms latency, closed loop)");
-    println!("{:>8} {:>16} {:>16} {:>8}", "clients", "faultline msg/s", "turmoil msg/s", "speedup");
-    for clients in [10, 100] {
-        let rounds = 200;
-        let fl = rate(3, || turmoil_echo::faultline(clients, rounds)).0;
-        let tm = rate(3, || turmoil_echo::turmoil(clients, rounds)).0;
-        println!("{clients:>8} {fl:>16.0} {tm:>16.0} {:>7.0}x", fl / tm);
+    if want("memory") {
+        println!("\n## 2. Memory per in-flight message");
+        let entry = std::mem::size_of::<faultline_bench_probe::EntryProbe>();
+        println!("heap entry for this workload's message type: {entry} bytes (+ BinaryHeap slack up to 2x)");
+        let in_flight = 1_000_000;
+        let before = peak_rss_kib();
+        let flood = Sim::new(Net::new().delay(Delay::constant(1_000.0)))
+            .node(|_| Echo)
+            .client(move |_| {
+                FnNode::new((), |_, _: &mut Ctx<Msg>, _, _| {}).on_start(move |_, ctx| {
+                    for _ in 0..in_flight {
+                        ctx.send(0, Msg::Ping);
+                    }
+                })
+            })
+            .until(ms(500));
+        let run = flood.run_fast(1);
+        let after = peak_rss_kib();
+        println!(
+            "{} messages in flight at once: peak RSS grew {:.1} MiB = {:.0} bytes per message",
+            run.stats.sent,
+            (after - before) as f64 / 1024.0,
+            (after - before) as f64 * 1024.0 / run.stats.sent as f64
+        );
     }
-
-    println!("\n## 4. 10,000 trials of a 5-node quorum experiment (3 replicas, 2 clients × 50 ops)");
-    let times: Vec<f64> = (0..3)
-        .map(|_| {
-            let t = Instant::now();
-            let table = trials(10_000).quiet().simulate(
-                |_| {
-                    Sim::new(Net::new().delay(Delay::exponential(2.0).plus(0.5)).loss(0.01))
+    if want("turmoil") {
+        println!("\n## 3. Echo workload vs turmoil (reliable network, 1 ms latency, closed loop)");
+        println!(
+            "{:>8} {:>16} {:>16} {:>8}",
+            "clients", "faultline msg/s", "turmoil msg/s", "speedup"
+        );
+        for (clients, rounds) in [(10, 200), (100, 20)] {
+            let fl = rate(3, || turmoil_echo::faultline(clients, rounds)).0;
+            let tm = rate(3, || turmoil_echo::turmoil(clients, rounds)).0;
+            println!("{clients:>8} {fl:>16.0} {tm:>16.0} {:>7.0}x", fl / tm);
+        }
+    }
+    if want("quorum") {
+        println!(
+            "\n## 4. 10,000 trials of a 5-node quorum experiment (3 replicas, 2 clients × 50 ops)"
+        );
+        let times: Vec<f64> = (0..3)
+            .map(|_| {
+                let t = Instant::now();
+                let table = trials(10_000).quiet().simulate(
+                    |_| {
+                        Sim::new(
+                            Net::new()
+                                .delay(Delay::exponential(2.0).plus(0.5))
+                                .loss(0.01),
+                        )
                         .nodes(3, |_| Replica)
-                        .clients(2, |_| QuorumClient::new(50).r(2).w(2).read_repair(true).contact_all(true))
-                },
-                |run| [("ok", run.ok_rate()), ("ops", run.history.ops.len() as f64)],
-            );
-            assert_eq!(table.get("all", "ops").map(|s| s.mean), Some(100.0));
-            t.elapsed().as_secs_f64()
-        })
-        .collect();
-    println!("wall time: median {:.2} s (runs: {:?})", median(times.clone()), times.iter().map(|t| format!("{t:.2}")).collect::<Vec<_>>());
+                        .clients(2, |_| {
+                            QuorumClient::new(50)
+                                .r(2)
+                                .w(2)
+                                .read_repair(true)
+                                .contact_all(true)
+                        })
+                    },
+                    |run| [("ok", run.ok_rate()), ("ops", run.history.ops.len() as f64)],
+                );
+                assert_eq!(table.get("all", "ops").map(|s| s.mean), Some(100.0));
+                t.elapsed().as_secs_f64()
+            })
+            .collect();
+        println!(
+            "wall time: median {:.2} s (runs: {:?})",
+            median(times.clone()),
+            times.iter().map(|t| format!("{t:.2}")).collect::<Vec<_>>()
+        );
+    }
 }
 
 /// Peak resident set size of this process, from /proc (Linux).
@@ -171,8 +228,18 @@ mod faultline_bench_probe {
     #[allow(dead_code)]
     enum Ev {
         Start(usize),
-        Deliver { from: usize, to: usize, msg: super::Msg, id: usize },
-        Timer { node: usize, id: u64, tag: u64, incarnation: u32 },
+        Deliver {
+            from: usize,
+            to: usize,
+            msg: super::Msg,
+            id: usize,
+        },
+        Timer {
+            node: usize,
+            id: u64,
+            tag: u64,
+            incarnation: u32,
+        },
         Fault(usize),
     }
 }

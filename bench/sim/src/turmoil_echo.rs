@@ -42,7 +42,11 @@ enum Echo {
 
 pub fn faultline(clients: usize, rounds: u32) -> u64 {
     let sim = Sim::new(Net::new().delay(Delay::constant(1.0)))
-        .node(|_| FnNode::new((), |_, ctx: &mut Ctx<Echo>, from, _| ctx.send(from, Echo::Pong)))
+        .node(|_| {
+            FnNode::new((), |_, ctx: &mut Ctx<Echo>, from, _| {
+                ctx.send(from, Echo::Pong)
+            })
+        })
         .clients(clients, move |_| {
             FnNode::new(rounds, |left: &mut u32, ctx: &mut Ctx<Echo>, _, _| {
                 *left -= 1;

@@ -146,6 +146,8 @@ pub(crate) struct LinkRt {
     fifo: bool,
     /// Microseconds per byte, 0 for unlimited bandwidth.
     us_per_byte: f64,
+    /// Whether sends must read or update per-link state (FIFO order, bandwidth, bursts).
+    stateful: bool,
 }
 
 impl LinkRt {
@@ -156,6 +158,7 @@ impl LinkRt {
         reorder: 0.0,
         fifo: false,
         us_per_byte: 0.0,
+        stateful: false,
     };
 
     fn resolve(base: &LinkRt, patch: &Link, scope: &str, p: &mut Problems) -> LinkRt {
@@ -189,6 +192,7 @@ impl LinkRt {
             p.positive(&format!("{scope} bandwidth_mbps"), mbps);
             l.us_per_byte = 8.0 / mbps;
         }
+        l.stateful = l.fifo || l.us_per_byte > 0.0 || matches!(l.loss, Loss::Bursty { .. });
         l
     }
 }
@@ -229,9 +233,13 @@ impl NetRt {
         now: Time,
         rng: &mut Rng,
     ) -> Verdict {
-        let link = self.overrides.get(&(from, to)).unwrap_or(&self.base);
-        let stateful =
-            link.fifo || link.us_per_byte > 0.0 || matches!(link.loss, Loss::Bursty { .. });
+        // Most networks have no per-link patches: skip the hash lookup then.
+        let link = if self.overrides.is_empty() {
+            &self.base
+        } else {
+            self.overrides.get(&(from, to)).unwrap_or(&self.base)
+        };
+        let stateful = link.stateful;
         let mut scratch = LinkState::default();
         let state = if stateful {
             self.state.entry((from, to)).or_default()

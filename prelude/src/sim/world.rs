@@ -23,21 +23,14 @@ pub(crate) type Factory<M> = Arc<dyn Fn(NodeId) -> Box<dyn Node<M>> + Send + Syn
 
 /// Something that will happen.
 #[derive(Clone, Debug)]
+///
+/// Node and message ids are stored as `u32` here (and timers carry no incarnation) to keep
+/// queue entries small: moving entries dominates the cost of the priority queue.
 pub(crate) enum Ev<M> {
-    Start(NodeId),
-    Deliver {
-        from: NodeId,
-        to: NodeId,
-        msg: M,
-        id: MsgId,
-    },
-    Timer {
-        node: NodeId,
-        id: TimerId,
-        tag: u64,
-        incarnation: u32,
-    },
-    Fault(usize),
+    Start(u32),
+    Deliver { from: u32, to: u32, id: u32, msg: M },
+    Timer { node: u32, id: TimerId, tag: u64 },
+    Fault(u32),
 }
 
 #[derive(Clone, Debug)]
@@ -137,7 +130,8 @@ pub(crate) struct World<M> {
     pub cast: Arc<Cast<M>>,
     nodes: Vec<Box<dyn Node<M>>>,
     pub alive: Vec<bool>,
-    incarnation: Vec<u32>,
+    /// Timers with an id below this were set before the node's last crash: they never fire.
+    timers_from: Vec<u64>,
     paused_until: Vec<Time>,
     clocks: Vec<LocalClock>,
     storage: Vec<Storage>,
@@ -186,7 +180,7 @@ impl<M: Clone + Debug + 'static> World<M> {
         let mut w = World {
             nodes,
             alive: vec![true; n],
-            incarnation: vec![0; n],
+            timers_from: vec![0; n],
             paused_until: vec![Time::ZERO; n],
             clocks,
             storage: (0..n).map(|_| Storage::default()).collect(),
@@ -209,12 +203,12 @@ impl<M: Clone + Debug + 'static> World<M> {
             cast,
         };
         for i in 0..n {
-            w.schedule(Time::ZERO, Ev::Start(i));
+            w.schedule(Time::ZERO, Ev::Start(i as u32));
         }
         for (i, (trigger, action)) in schedule.iter().enumerate() {
             w.faults.push(action.clone());
             match trigger {
-                Trigger::At(t) => w.schedule(*t, Ev::Fault(i)),
+                Trigger::At(t) => w.schedule(*t, Ev::Fault(i as u32)),
                 Trigger::AfterDeliveries(k) => w.by_deliveries.push((*k, i)),
             }
         }
@@ -237,55 +231,57 @@ impl<M: Clone + Debug + 'static> World<M> {
         self.stats.events += 1;
         match e.ev {
             Ev::Start(node) => {
+                let node = node as NodeId;
                 if self.alive[node] {
                     self.call(node, |n, ctx| n.on_start(ctx));
                 }
             }
             Ev::Deliver { from, to, msg, id } => {
+                let (from, to, mid) = (from as NodeId, to as NodeId, id as MsgId);
                 if self.cuts.blocked(from, to) {
                     self.stats.cut += 1;
-                    self.set_fate(id, Fate::Dropped(self.now, DropReason::Partition));
+                    self.set_fate(mid, Fate::Dropped(self.now, DropReason::Partition));
                 } else if !self.alive[to] {
                     self.stats.to_crashed += 1;
-                    self.set_fate(id, Fate::Dropped(self.now, DropReason::Crashed));
+                    self.set_fate(mid, Fate::Dropped(self.now, DropReason::Crashed));
                 } else if self.paused_until[to] > self.now {
                     let resume = self.paused_until[to];
-                    self.schedule(resume, Ev::Deliver { from, to, msg, id });
-                } else {
-                    self.stats.delivered += 1;
-                    self.set_fate(id, Fate::Delivered(self.now));
-                    self.call(to, |n, ctx| n.on_message(ctx, from, msg));
-                    self.fire_delivery_faults();
-                }
-            }
-            Ev::Timer {
-                node,
-                id,
-                tag,
-                incarnation,
-            } => {
-                if self.cancelled.remove(&id)
-                    || incarnation != self.incarnation[node]
-                    || !self.alive[node]
-                {
-                    return;
-                }
-                if self.paused_until[node] > self.now {
-                    let resume = self.paused_until[node];
-                    let ev = Ev::Timer {
-                        node,
+                    let ev = Ev::Deliver {
+                        from: from as u32,
+                        to: to as u32,
                         id,
-                        tag,
-                        incarnation,
+                        msg,
                     };
                     self.schedule(resume, ev);
+                } else {
+                    self.stats.delivered += 1;
+                    self.set_fate(mid, Fate::Delivered(self.now));
+                    self.call(to, |n, ctx| n.on_message(ctx, from, msg));
+                    if !self.by_deliveries.is_empty() {
+                        self.fire_delivery_faults();
+                    }
+                }
+            }
+            Ev::Timer { node, id, tag } => {
+                let node_id = node as NodeId;
+                if !self.timer_is_live(node_id, id) {
+                    return;
+                }
+                if !self.cancelled.is_empty() {
+                    self.cancelled.remove(&id);
+                }
+                if self.paused_until[node_id] > self.now {
+                    let resume = self.paused_until[node_id];
+                    self.schedule(resume, Ev::Timer { node, id, tag });
                     return;
                 }
                 self.stats.timers += 1;
-                self.note(Some(node), EventKind::Timer { tag });
-                self.call(node, |n, ctx| n.on_timer(ctx, tag));
+                if self.trace.is_some() {
+                    self.note(Some(node_id), EventKind::Timer { tag });
+                }
+                self.call(node_id, |n, ctx| n.on_timer(ctx, tag));
             }
-            Ev::Fault(i) => self.apply(i),
+            Ev::Fault(i) => self.apply(i as usize),
         }
     }
 
@@ -329,7 +325,7 @@ impl<M: Clone + Debug + 'static> World<M> {
             return;
         }
         self.alive[node] = false;
-        self.incarnation[node] += 1;
+        self.timers_from[node] = self.next_timer;
         self.note(Some(node), EventKind::Crash);
     }
 
@@ -394,12 +390,10 @@ impl<M: Clone + Debug + 'static> World<M> {
             match o {
                 Out::Send { to, msg, bytes } => self.send(node, to, msg, bytes),
                 Out::Timer { id, after, tag } => {
-                    let incarnation = self.incarnation[node];
                     let ev = Ev::Timer {
-                        node,
+                        node: node as u32,
                         id,
                         tag,
-                        incarnation,
                     };
                     self.schedule(self.now + after, ev);
                 }
@@ -470,14 +464,20 @@ impl<M: Clone + Debug + 'static> World<M> {
                     self.stats.duplicated += 1;
                     let dup = self.record_msg(from, to, &msg, Some(id));
                     let ev = Ev::Deliver {
-                        from,
-                        to,
+                        from: from as u32,
+                        to: to as u32,
+                        id: dup as u32,
                         msg: msg.clone(),
-                        id: dup,
                     };
                     self.schedule(dup_at, ev);
                 }
-                self.schedule(at, Ev::Deliver { from, to, msg, id });
+                let ev = Ev::Deliver {
+                    from: from as u32,
+                    to: to as u32,
+                    id: id as u32,
+                    msg,
+                };
+                self.schedule(at, ev);
             }
         }
     }
@@ -489,8 +489,10 @@ impl<M: Clone + Debug + 'static> World<M> {
     }
 
     /// Whether a pending timer would still fire (not cancelled, not from before a crash).
-    pub fn timer_is_live(&self, node: NodeId, id: TimerId, incarnation: u32) -> bool {
-        self.alive[node] && incarnation == self.incarnation[node] && !self.cancelled.contains(&id)
+    pub fn timer_is_live(&self, node: NodeId, id: TimerId) -> bool {
+        self.alive[node]
+            && id.0 >= self.timers_from[node]
+            && (self.cancelled.is_empty() || !self.cancelled.contains(&id))
     }
 
     /// Ends the run: what it produced, as a [`Run`].
