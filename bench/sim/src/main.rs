@@ -227,19 +227,18 @@ mod faultline_bench_probe {
     }
     #[allow(dead_code)]
     enum Ev {
-        Start(usize),
+        Start(u32),
         Deliver {
-            from: usize,
-            to: usize,
+            from: u32,
+            to: u32,
+            id: u32,
             msg: super::Msg,
-            id: usize,
         },
         Timer {
-            node: usize,
+            node: u32,
             id: u64,
             tag: u64,
-            incarnation: u32,
         },
-        Fault(usize),
+        Fault(u32),
     }
 }

@@ -350,6 +350,25 @@ mod tests {
     }
 
     #[test]
+    fn reorder_holds_some_messages_back_so_later_ones_overtake() {
+        let arrivals = |p: f64| {
+            let mut rt = build(Net::new().delay(Delay::constant(5.0)).reorder(p), 2);
+            let mut r = rng(2);
+            (0..1_000)
+                .map(|i| rt.send(0, 1, 1, Time(i * 1_000), &mut r).arrive.unwrap())
+                .collect::<Vec<_>>()
+        };
+        let overtaken = |a: &[Time]| a.windows(2).filter(|w| w[0] > w[1]).count();
+        assert_eq!(
+            overtaken(&arrivals(0.0)),
+            0,
+            "constant delay alone never reorders"
+        );
+        let held = overtaken(&arrivals(0.2));
+        assert!(held > 100 && held < 250, "about 20% held back: {held}");
+    }
+
+    #[test]
     fn bandwidth_adds_transfer_time() {
         // 10 MB over 100 Mbps = 800 ms, plus the 1 ms default delay.
         let mut rt = build(Net::new().bandwidth_mbps(100.0), 2);
