@@ -78,8 +78,12 @@ pub struct ReadmeExample;
 
 /// Everything a notebook or grader needs: `use faultline::prelude::*;`.
 pub mod prelude {
-    pub use crate::blocks::breaker::{arrivals, breaker_states, BreakerClient, BreakerState};
-    pub use crate::blocks::cap::{kv_store, over_time, Bucket, CapMode, Kv, KvClient, Store};
+    pub use crate::blocks::breaker::{
+        arrivals, breaker_states, per_bucket, BreakerClient, BreakerState,
+    };
+    pub use crate::blocks::cap::{
+        kv_store, over_time, window, Bucket, CapMode, Kv, KvClient, Store,
+    };
     pub use crate::blocks::chain::{call_chain, fan_out, Call, Caller, Hop, Service};
     pub use crate::blocks::detector::{
         detection_time, false_suspicions, Heartbeat, Heartbeater, Monitor,

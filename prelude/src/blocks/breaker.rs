@@ -9,7 +9,7 @@
 //!
 //! The client records `breaker` on every state change (0 closed, 1 open, 2 half-open) and
 //! `sent` for every call that reached the wire; [`breaker_states`] turns a run into a timeline
-//! lane and [`arrivals`] counts the requests a node received per time bucket (the herd).
+//! lane, and [`arrivals`] and [`per_bucket`] count a node's load per time bucket (the herd).
 
 use crate::blocks::retry::Rpc;
 use crate::history::{OpKind, Outcome};
@@ -239,22 +239,36 @@ pub fn breaker_states(run: &Run, node: NodeId) -> Vec<(Time, &'static str)> {
         .collect()
 }
 
-/// How many messages `to` was sent in each bucket of `width`, as `(bucket start in ms, count)`;
+/// How many messages `to` was sent in each bucket of `width`, as `(bucket start in s, count)`;
 /// messages lost on the way or sent to a crashed node count too — they are load the sender
-/// generated.
+/// generated. Needs a traced run; in sweeps, count observations with [`per_bucket`].
 pub fn arrivals(trace: &Trace, to: NodeId, width: Time) -> Vec<(f64, usize)> {
+    let times = trace
+        .messages
+        .iter()
+        .filter(|m| m.to == to)
+        .map(|m| m.sent_at);
+    count_buckets(times, trace.end, width)
+}
+
+/// How many observations named `key` were recorded in each bucket of `width`, as
+/// `(bucket start in s, count)` — e.g. `per_bucket(&run, "executed", ms(50))` is a server's load.
+pub fn per_bucket(run: &Run, key: &str, width: Time) -> Vec<(f64, usize)> {
+    count_buckets(run.observed(key).map(|o| o.at), run.end, width)
+}
+
+fn count_buckets(times: impl Iterator<Item = Time>, end: Time, width: Time) -> Vec<(f64, usize)> {
     let width = width.max(Time(1));
-    let buckets = (trace.end.0 / width.0 + 1) as usize;
-    let mut counts = vec![0; buckets];
-    for m in trace.messages.iter().filter(|m| m.to == to) {
-        if let Some(c) = counts.get_mut((m.sent_at.0 / width.0) as usize) {
+    let mut counts = vec![0; (end.0 / width.0 + 1) as usize];
+    for t in times {
+        if let Some(c) = counts.get_mut((t.0 / width.0) as usize) {
             *c += 1;
         }
     }
     counts
         .into_iter()
         .enumerate()
-        .map(|(i, c)| (Time(i as u64 * width.0).as_ms(), c))
+        .map(|(i, c)| (Time(i as u64 * width.0).as_secs(), c))
         .collect()
 }
 
@@ -308,5 +322,9 @@ mod tests {
         let load = arrivals(without.trace(), 0, secs(10));
         assert_eq!(load.len(), 13);
         assert!(load[3].1 >= 99 && load[3].1 <= 101, "{:?}", load[3]);
+        assert_eq!(load[3].0, 30.0);
+        let sent = per_bucket(&without, "sent", secs(10));
+        assert_eq!(sent.len(), 13);
+        assert!(sent[3].1 >= 99 && sent[3].1 <= 101, "{:?}", sent[3]);
     }
 }
