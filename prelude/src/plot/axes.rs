@@ -1,7 +1,7 @@
 //! Scales, ticks, number formatting, and the frame (title, grid, axes, legend) around a plot.
 
 use super::style::{self, GREY, GRID, LABEL_SIZE, SHADE, SMALL_SIZE, TICK_SIZE, TITLE_SIZE};
-use super::svg::{text_width, truncate, Anchor, Stroke, Svg, Text};
+use super::svg::{text_width, truncate, truncate_middle, Anchor, Stroke, Svg, Text};
 
 /// Maps data values on one axis to pixels, linearly or logarithmically.
 #[derive(Copy, Clone, Debug)]
@@ -142,8 +142,25 @@ impl AxisSpec {
             lo = if lo > 0.0 { lo } else { hi.max(1.0) / 10.0 };
             hi = hi.max(lo);
             if !exact {
-                lo = 10f64.powf(lo.log10().floor());
-                hi = 10f64.powf(hi.log10().ceil());
+                // Round out to 1, 2 or 5 × 10^k: no near-empty decade at either end.
+                let down = |v: f64| {
+                    let d = 10f64.powf(v.log10().floor());
+                    [5.0, 2.0, 1.0]
+                        .iter()
+                        .map(|m| m * d)
+                        .find(|c| *c <= v * 0.9)
+                        .unwrap_or(d * 0.5)
+                };
+                let up = |v: f64| {
+                    let d = 10f64.powf(v.log10().floor());
+                    [1.0, 2.0, 5.0, 10.0]
+                        .iter()
+                        .map(|m| m * d)
+                        .find(|c| *c >= v * 0.999999)
+                        .unwrap_or(10.0 * d)
+                };
+                lo = down(lo);
+                hi = up(hi);
             }
             if hi <= lo {
                 hi = lo * 10.0;
@@ -154,7 +171,8 @@ impl AxisSpec {
             let every = decades.div_ceil(max_ticks.max(2));
             let mut ticks = Vec::new();
             let mut minor = Vec::new();
-            let labelled: Vec<i32> = (a..=b).step_by(every.max(1)).collect();
+            let first_in = (lo.log10() - 1e-9).ceil() as i32;
+            let labelled: Vec<i32> = (first_in..=b).step_by(every.max(1)).collect();
             for k in a..=b {
                 let base = 10f64.powi(k);
                 if base >= lo * 0.999 && base <= hi * 1.001 && labelled.contains(&k) {
@@ -163,7 +181,7 @@ impl AxisSpec {
                 for m in 2..10 {
                     let v = base * m as f64;
                     if v > lo && v < hi {
-                        if decades <= 2 && (m == 2 || m == 5) {
+                        if decades <= 3 && (m == 2 || m == 5) {
                             ticks.push((v, fmt_tick(v, base)));
                         } else if decades <= 6 {
                             minor.push(v);
@@ -221,7 +239,7 @@ impl AxisSpec {
             ticks: names
                 .iter()
                 .enumerate()
-                .map(|(i, s)| (i as f64, truncate(s, 34)))
+                .map(|(i, s)| (i as f64, truncate_middle(s, 40)))
                 .collect(),
             minor: Vec::new(),
             categorical: true,
@@ -278,30 +296,49 @@ pub(crate) fn draw_legend(svg: &mut Svg, x: f64, y: f64, entries: &[LegendEntry]
     svg.end();
 }
 
-/// Draws a legend as one row with its left end at (x, y), for wide figures; returns its width.
-pub(crate) fn draw_legend_row(svg: &mut Svg, x: f64, y: f64, entries: &[LegendEntry]) -> f64 {
-    svg.group("legend");
-    let mut cx = x;
-    for e in entries {
-        draw_swatch(svg, cx, y, e);
-        svg.text(
-            cx + 28.0,
-            y + 4.0,
-            &e.name,
-            &Text::new(TICK_SIZE).class("legend-label"),
-        );
-        cx += 28.0 + text_width(&e.name, TICK_SIZE) + 16.0;
-    }
-    svg.end();
-    cx - x
+fn entry_width(e: &LegendEntry) -> f64 {
+    28.0 + text_width(&e.name, TICK_SIZE) + 16.0
 }
 
-/// The width [`draw_legend_row`] will take.
-pub(crate) fn legend_row_width(entries: &[LegendEntry]) -> f64 {
-    entries
-        .iter()
-        .map(|e| 28.0 + text_width(&e.name, TICK_SIZE) + 16.0)
-        .sum()
+/// Splits the entries into rows no wider than `max_w`, in order.
+pub(crate) fn legend_rows(entries: &[LegendEntry], max_w: f64) -> Vec<Vec<&LegendEntry>> {
+    let mut rows: Vec<Vec<&LegendEntry>> = Vec::new();
+    let mut width = 0.0;
+    for e in entries {
+        let ew = entry_width(e);
+        match rows.last_mut() {
+            Some(row) if width + ew <= max_w => {
+                row.push(e);
+                width += ew;
+            }
+            _ => {
+                rows.push(vec![e]);
+                width = ew;
+            }
+        }
+    }
+    rows
+}
+
+/// Draws a legend as centred rows under the title (20 px apart), for wide figures.
+pub(crate) fn draw_legend_rows(svg: &mut Svg, centre_x: f64, y: f64, rows: &[Vec<&LegendEntry>]) {
+    svg.group("legend");
+    for (r, row) in rows.iter().enumerate() {
+        let total: f64 = row.iter().map(|e| entry_width(e)).sum::<f64>() - 16.0;
+        let mut cx = centre_x - total / 2.0;
+        let cy = y + 20.0 * r as f64;
+        for e in row {
+            draw_swatch(svg, cx, cy, e);
+            svg.text(
+                cx + 28.0,
+                cy + 4.0,
+                &e.name,
+                &Text::new(TICK_SIZE).class("legend-label"),
+            );
+            cx += entry_width(e);
+        }
+    }
+    svg.end();
 }
 
 fn draw_swatch(svg: &mut Svg, x: f64, cy: f64, e: &LegendEntry) {
@@ -392,15 +429,20 @@ pub(crate) fn draw_frame(svg: &mut Svg, o: &FrameOpts) -> Frame {
     let left = 16.0 + if o.y.label.is_empty() { 0.0 } else { 20.0 } + y_tick_w + 10.0;
     let show_legend = o.legend.len() > 1;
     // A legend fits best as one row under the title; a column on the right when too wide.
-    let row_w = legend_row_width(o.legend);
-    let as_row = show_legend && row_w <= w - left - 20.0;
+    // Up to three rows under the title; a column on the right beyond that.
+    let rows = legend_rows(o.legend, w - 40.0);
+    let as_row = show_legend && rows.len() <= 3;
     let legend_w = if show_legend && !as_row {
         legend_width(o.legend) + 16.0
     } else {
         0.0
     };
     let right = w - 20.0 - legend_w - o.extra_right;
-    let top = if as_row { 78.0 } else { 50.0 };
+    let top = if as_row {
+        78.0 + 20.0 * (rows.len() - 1) as f64
+    } else {
+        50.0
+    };
     // x tick labels: rotate when they would collide.
     let slot = (right - left) / o.x.ticks.len().max(1) as f64;
     let x_tick_w =
@@ -530,7 +572,7 @@ pub(crate) fn draw_frame(svg: &mut Svg, o: &FrameOpts) -> Frame {
     svg.end();
 
     if as_row {
-        draw_legend_row(svg, ((left + right) - row_w) / 2.0 + 8.0, 48.0, o.legend);
+        draw_legend_rows(svg, w / 2.0, 48.0, &rows);
     } else if show_legend {
         draw_legend(svg, right + 16.0 + o.extra_right, top, o.legend);
     }
@@ -593,7 +635,7 @@ mod tests {
         assert_eq!(a.ticks.last().unwrap().1, "50k");
         let a = AxisSpec::numeric(0.5, 150e6, true, "", 8, false);
         let labels: Vec<&str> = a.ticks.iter().map(|t| t.1.as_str()).collect();
-        assert_eq!(labels, ["0.1", "10", "1000", "100k", "10M", "1G"]);
+        assert_eq!(labels, ["1", "100", "10k", "1M", "100M"]);
         let a = AxisSpec::numeric(1.0, 80.0, true, "", 8, false);
         let labels: Vec<&str> = a.ticks.iter().map(|t| t.1.as_str()).collect();
         assert_eq!(labels, ["1", "2", "5", "10", "20", "50", "100"]);

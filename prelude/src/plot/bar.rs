@@ -179,7 +179,9 @@ impl BarChart {
                 } else {
                     ci as f64
                 };
-                let a = pos - group / 2.0 + bw * si as f64 + bw * 0.06;
+                // Within a group, series run left to right, or top to bottom.
+                let slot = if self.horizontal { ns - 1 - si } else { si };
+                let a = pos - group / 2.0 + bw * slot as f64 + bw * 0.06;
                 let b = a + bw * 0.88;
                 let tip = format!(
                     "{}{}: {}",

@@ -105,6 +105,12 @@ impl XyChart {
         }
     }
 
+    /// Replaces the title (e.g. of a chart made from a table).
+    pub fn title(mut self, title: &str) -> Self {
+        self.title = title.to_string();
+        self
+    }
+
     /// The x-axis label; put the unit in it: `"loss probability"`, `"time (ms)"`.
     pub fn x_label(mut self, label: &str) -> Self {
         self.x_label = label.to_string();
@@ -244,7 +250,17 @@ impl XyChart {
         let (y_lo, y_hi, y_exact) = match self.y_range {
             Some((a, b)) => (a, b, true),
             None => {
-                let (a, b) = extent(ys, self.log_y).unwrap_or((0.0, 1.0));
+                let (a, mut b) = extent(ys, self.log_y).unwrap_or((0.0, 1.0));
+                // Fractions: a confidence band poking just above 1 must not stretch the axis
+                // to 1.05 or 1.2; the band is clipped at the top instead.
+                let fractions = self
+                    .series
+                    .iter()
+                    .flat_map(|s| s.pts.iter())
+                    .all(|p| (0.0..=1.0).contains(&p.1));
+                if fractions && a >= 0.0 && b > 1.0 && b <= 1.03 {
+                    b = 1.0;
+                }
                 (a, b, false)
             }
         };

@@ -135,7 +135,14 @@ impl SpaceTime {
             .max()
             .unwrap_or(Time::ZERO);
         let run_end = tr.end.max(last_event);
-        let (t0, mut t1) = self.window.unwrap_or((Time::ZERO, run_end));
+        // Without a window the axis ends shortly after the last thing that happened: a run
+        // that idles on to a time limit should not squeeze its activity into the left edge.
+        let busy_end = if last_event > Time::ZERO && tr.end.as_us() > last_event.as_us() * 5 / 4 {
+            last_event + Time((last_event.as_us() / 25).max(1_000))
+        } else {
+            run_end
+        };
+        let (t0, mut t1) = self.window.unwrap_or((Time::ZERO, busy_end));
         if t1 <= t0 {
             t1 = t0 + Time(1_000);
         }
@@ -226,14 +233,17 @@ impl SpaceTime {
             .into_iter()
             .filter(|(a, b, _)| *b >= t0 && *a <= t1)
             .collect();
-        let mut legend = vec![LegendEntry {
-            name: "delivered".into(),
-            color: DELIVERED.into(),
-            swatch: Swatch::Line {
-                dash: None,
-                marker: None,
-            },
-        }];
+        let mut legend = Vec::new();
+        if has(&|m| m.duplicate_of.is_none() && matches!(m.fate, Fate::Delivered(_))) {
+            legend.push(LegendEntry {
+                name: "delivered".into(),
+                color: DELIVERED.into(),
+                swatch: Swatch::Line {
+                    dash: None,
+                    marker: None,
+                },
+            });
+        }
         if has(&|m| m.duplicate_of.is_some()) {
             legend.push(LegendEntry {
                 name: "duplicate".into(),
@@ -304,13 +314,8 @@ impl SpaceTime {
                 swatch: Swatch::Box(0.3),
             });
         }
-        let lw = super::axes::legend_row_width(&legend);
-        super::axes::draw_legend_row(
-            &mut svg,
-            ((left + right) / 2.0 - lw / 2.0).max(8.0),
-            50.0,
-            &legend,
-        );
+        let rows = super::axes::legend_rows(&legend, w - 40.0);
+        super::axes::draw_legend_rows(&mut svg, w / 2.0, 50.0, &rows);
 
         if truncated {
             svg.text(
@@ -601,10 +606,20 @@ impl SpaceTime {
                         } else {
                             (lane * 0.4 / dy.abs()).min(0.5)
                         };
+                        // Messages dropped together at their send fan out, one × each.
+                        let k = msgs
+                            .iter()
+                            .take_while(|o| o.id != m.id)
+                            .filter(|o| {
+                                o.from == m.from
+                                    && o.sent_at == m.sent_at
+                                    && matches!(o.fate, Fate::Dropped(ot, r) if ot == o.sent_at && r != DropReason::Crashed)
+                            })
+                            .count() as f64;
                         let xe = if x(t) > x1 + 8.0 {
                             x(t)
                         } else {
-                            x1 + typical_dx * frac
+                            x1 + typical_dx * frac + 12.0 * k
                         };
                         let ye = if m.to == m.from {
                             y1 - 20.0
@@ -646,9 +661,13 @@ impl SpaceTime {
             if labels && !dup && !repeat {
                 let s = match m.fate {
                     Fate::Dropped(..) => {
-                        format!("{} → {}", truncate(&m.label, 14), truncate(name(m.to), 10))
+                        format!(
+                            "{} → {}",
+                            short_label(&m.label, 14),
+                            truncate(name(m.to), 10)
+                        )
                     }
-                    _ => truncate(&m.label, 18),
+                    _ => short_label(&m.label, 18),
                 };
                 let tw = text_width(&s, SMALL_SIZE - 0.5);
                 // Place at 40% along the arrow; nudge down until free of earlier labels.
@@ -852,6 +871,20 @@ impl SpaceTime {
             let _ = writeln!(t, "… {} more lines", lines.len() - 40);
         }
         Figure::from_svg(&self.title, svg.finish(), t)
+    }
+}
+
+/// A message label short enough to write on the diagram: a long `Debug` form such as
+/// `Request { id: 7, body: … }` becomes its variant name, `Request`.
+fn short_label(label: &str, max: usize) -> String {
+    if label.chars().count() <= max {
+        return label.to_string();
+    }
+    let head = label.split([' ', '(', '{']).next().unwrap_or("");
+    if !head.is_empty() && head.chars().count() <= max {
+        format!("{head}…")
+    } else {
+        truncate(label, max)
     }
 }
 

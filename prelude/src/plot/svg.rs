@@ -458,3 +458,17 @@ pub(crate) fn truncate(s: &str, max: usize) -> String {
         t
     }
 }
+
+/// `s` cut to at most `max` characters by dropping its middle, so both the start and the
+/// distinguishing end (e.g. "— measured here") survive.
+pub(crate) fn truncate_middle(s: &str, max: usize) -> String {
+    let n = s.chars().count();
+    if n <= max {
+        return s.to_string();
+    }
+    let head = (max - 1) * 3 / 5;
+    let tail = max - 1 - head;
+    let start: String = s.chars().take(head).collect();
+    let end: String = s.chars().skip(n - tail).collect();
+    format!("{}…{}", start.trim_end(), end.trim_start())
+}
