@@ -52,7 +52,11 @@ fn compile_errors(errors: &[CompilationError], cell: &str) -> Failure {
             continue;
         }
         let code = error.code().map(|c| format!("[{c}]")).unwrap_or_default();
-        let mut text = format!("{RED}{}{code}{RESET}{BOLD}: {}{RESET}\n", error.level(), error.message());
+        let mut text = format!(
+            "{RED}{}{code}{RESET}{BOLD}: {}{RESET}\n",
+            error.level(),
+            error.message()
+        );
         for spanned in error.spanned_messages() {
             match &spanned.span {
                 Some(span) => text.push_str(&snippet(
@@ -128,7 +132,8 @@ pub fn panic(report: &str, cell: &str, generated: Option<&str>) -> Failure {
         .flatten()
         .and_then(|text| {
             let text = text.trim();
-            cell.lines().position(|l| !text.is_empty() && l.trim() == text)
+            cell.lines()
+                .position(|l| !text.is_empty() && l.trim() == text)
         });
     let location = match cell_line {
         Some(i) => format!(
@@ -163,7 +168,11 @@ mod tests {
         let failure = panic(report, cell, Some(generated));
         assert_eq!(failure.ename, "panic");
         assert_eq!(failure.evalue, "too small");
-        assert!(failure.traceback[0].contains("cell line 2"), "{:?}", failure.traceback);
+        assert!(
+            failure.traceback[0].contains("cell line 2"),
+            "{:?}",
+            failure.traceback
+        );
     }
 
     #[test]

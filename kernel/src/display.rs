@@ -64,7 +64,10 @@ mod tests {
             to_iopub(r#"{"op":"update","data":{"text/plain":"q"},"display_id":"d1"}"#).unwrap();
         assert_eq!(kind, "update_display_data");
         let (kind, content) = to_iopub(r#"{"op":"clear","wait":true}"#).unwrap();
-        assert_eq!((kind, content["wait"].as_bool()), ("clear_output", Some(true)));
+        assert_eq!(
+            (kind, content["wait"].as_bool()),
+            ("clear_output", Some(true))
+        );
     }
 
     #[test]

@@ -27,7 +27,10 @@ pub enum Event {
 }
 
 pub enum Job {
-    Execute { request: Message, execution_count: u32 },
+    Execute {
+        request: Message,
+        execution_count: u32,
+    },
     Complete(Message),
     Inspect(Message),
 }
@@ -155,7 +158,11 @@ impl Evaluator {
         eprintln!(
             "[faultline-kernel] evcxr started in {:.2} s, prelude {} after {:.2} s",
             evcxr_ready.as_secs_f64(),
-            if evaluator.prelude_failure.is_some() { "failed" } else { "loaded" },
+            if evaluator.prelude_failure.is_some() {
+                "failed"
+            } else {
+                "loaded"
+            },
             started.elapsed().as_secs_f64()
         );
         evaluator
@@ -263,7 +270,10 @@ impl Evaluator {
             }
         };
         let failed = content["status"] == "error";
-        (request.child("execute_reply", &self.session, content), failed)
+        (
+            request.child("execute_reply", &self.session, content),
+            failed,
+        )
     }
 
     /// Runs one cell: the result's mime bundle and reply payload, or why it failed.
@@ -312,7 +322,11 @@ impl Evaluator {
         }
         if let Some(report) = panic {
             let generated = context.last_source().ok();
-            return Err(diagnostics::panic(report.trim_start_matches(PANIC_PREFIX), code, generated.as_deref()));
+            return Err(diagnostics::panic(
+                report.trim_start_matches(PANIC_PREFIX),
+                code,
+                generated.as_deref(),
+            ));
         }
         match result {
             Ok(outputs) => Ok((
@@ -391,7 +405,10 @@ impl Evaluator {
 
     fn inspect(&mut self, request: &Message) -> Message {
         let code = request.str_field("code");
-        let cursor = end_of_identifier(code, char_to_byte(code, request.content["cursor_pos"].as_u64()));
+        let cursor = end_of_identifier(
+            code,
+            char_to_byte(code, request.content["cursor_pos"].as_u64()),
+        );
         let hover = match &mut self.context {
             Ok((context, _)) => analyze(|| context.hover_at(code, cursor)),
             Err(_) => None,
@@ -423,7 +440,9 @@ fn analyze<T, E>(query: impl FnOnce() -> Result<T, E>) -> Option<T> {
 /// Jupyter cursor positions count Unicode code points; evcxr wants byte offsets.
 fn char_to_byte(code: &str, chars: Option<u64>) -> usize {
     let chars = chars.map_or(usize::MAX, |c| c as usize);
-    code.char_indices().nth(chars).map_or(code.len(), |(i, _)| i)
+    code.char_indices()
+        .nth(chars)
+        .map_or(code.len(), |(i, _)| i)
 }
 
 fn byte_to_char(code: &str, byte: usize) -> usize {

@@ -112,10 +112,18 @@ mod tests {
     fn tail_range_search() {
         let h = history();
         let tail = h.query(&json!({"hist_access_type": "tail", "n": 2}));
-        assert_eq!(tail, vec![json!([1, 3, "let a = 1;"]), json!([1, 4, "println!(\"hi\")"])]);
-        let range = h.query(&json!({"hist_access_type": "range", "session": 0, "start": 2, "stop": 4}));
+        assert_eq!(
+            tail,
+            vec![
+                json!([1, 3, "let a = 1;"]),
+                json!([1, 4, "println!(\"hi\")"])
+            ]
+        );
+        let range =
+            h.query(&json!({"hist_access_type": "range", "session": 0, "start": 2, "stop": 4}));
         assert_eq!(range.len(), 2);
-        let search = h.query(&json!({"hist_access_type": "search", "pattern": "let*", "unique": true}));
+        let search =
+            h.query(&json!({"hist_access_type": "search", "pattern": "let*", "unique": true}));
         assert_eq!(search, vec![json!([1, 3, "let a = 1;"])]);
         let out = h.query(&json!({"hist_access_type": "tail", "n": 1, "output": true}));
         assert_eq!(out, vec![json!([1, 4, ["println!(\"hi\")", null]])]);

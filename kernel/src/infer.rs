@@ -80,7 +80,9 @@ fn annotate(cell: &str, variable: &str, ty: &str) -> Option<String> {
             continue;
         }
         let after_let = cell[start + 4..].trim_start();
-        let after_mut = after_let.strip_prefix("mut ").map_or(after_let, str::trim_start);
+        let after_mut = after_let
+            .strip_prefix("mut ")
+            .map_or(after_let, str::trim_start);
         let Some(after_name) = after_mut.strip_prefix(variable) else {
             continue;
         };
@@ -88,7 +90,11 @@ fn annotate(cell: &str, variable: &str, ty: &str) -> Option<String> {
             continue;
         }
         let insert_at = cell.len() - after_name.len();
-        return Some(format!("{}: {ty}{}", &cell[..insert_at], &cell[insert_at..]));
+        return Some(format!(
+            "{}: {ty}{}",
+            &cell[..insert_at],
+            &cell[insert_at..]
+        ));
     }
     None
 }
@@ -118,7 +124,10 @@ fn qualify(ty: &str) -> String {
             word.push(c);
             continue;
         }
-        let path = PATHS.iter().find(|(short, _)| *short == word).map(|(_, p)| *p);
+        let path = PATHS
+            .iter()
+            .find(|(short, _)| *short == word)
+            .map(|(_, p)| *p);
         out.push_str(path.unwrap_or(&word));
         word.clear();
         out.push(c);

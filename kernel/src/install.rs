@@ -46,9 +46,21 @@ pub fn install(options: &InstallOptions) -> Result<(), String> {
     write_spec(&staged, &spec)?;
     let result = jupyter(
         &options.jupyter,
-        &[&["kernelspec", "install", "--replace", "--name", &options.name][..],
-          &options.location.iter().map(String::as_str).collect::<Vec<_>>()[..],
-          &[staged.to_str().ok_or("non-UTF-8 temp path")?][..]]
+        &[
+            &[
+                "kernelspec",
+                "install",
+                "--replace",
+                "--name",
+                &options.name,
+            ][..],
+            &options
+                .location
+                .iter()
+                .map(String::as_str)
+                .collect::<Vec<_>>()[..],
+            &[staged.to_str().ok_or("non-UTF-8 temp path")?][..],
+        ]
         .concat(),
     );
     let _ = std::fs::remove_dir_all(&scratch);
@@ -61,7 +73,8 @@ pub fn uninstall(name: &str, jupyter_command: &str) -> Result<(), String> {
 
 fn write_spec(dir: &Path, spec: &serde_json::Value) -> Result<(), String> {
     let write = |name: &str, bytes: &[u8]| {
-        std::fs::write(dir.join(name), bytes).map_err(|e| format!("{}: {e}", dir.join(name).display()))
+        std::fs::write(dir.join(name), bytes)
+            .map_err(|e| format!("{}: {e}", dir.join(name).display()))
     };
     std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     let text = serde_json::to_string_pretty(spec).expect("JSON serialises");

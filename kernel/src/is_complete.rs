@@ -133,7 +133,13 @@ fn skip_raw_string(chars: &[char], start: usize) -> Option<usize> {
     let hashes = chars[i..].iter().take_while(|&&c| c == '#').count();
     i += hashes + 1;
     while i < chars.len() {
-        if chars[i] == '"' && chars[i + 1..].iter().take(hashes).filter(|&&c| c == '#').count() == hashes
+        if chars[i] == '"'
+            && chars[i + 1..]
+                .iter()
+                .take(hashes)
+                .filter(|&&c| c == '#')
+                .count()
+                == hashes
         {
             return Some(i + hashes);
         }

@@ -73,7 +73,9 @@ fn dispatch(args: &[String]) -> Result<(), String> {
                 location,
                 dir: flag("--dir").map(PathBuf::from),
                 prelude: absolute(&prelude)?,
-                cache_dir: flag("--cache-dir").map(|d| created(Path::new(&d))).transpose()?,
+                cache_dir: flag("--cache-dir")
+                    .map(|d| created(Path::new(&d)))
+                    .transpose()?,
                 jupyter,
             })
         }
@@ -167,7 +169,12 @@ fn warm() -> Result<(), String> {
             return if failed {
                 Err(reply.content["traceback"]
                     .as_array()
-                    .map(|t| t.iter().filter_map(|l| l.as_str()).collect::<Vec<_>>().join("\n"))
+                    .map(|t| {
+                        t.iter()
+                            .filter_map(|l| l.as_str())
+                            .collect::<Vec<_>>()
+                            .join("\n")
+                    })
                     .unwrap_or_default())
             } else {
                 Ok(())

@@ -83,7 +83,12 @@ struct State {
 }
 
 impl State {
-    fn run(&mut self, stdout: &Receiver<String>, stderr: &Receiver<String>, control: &Receiver<Control>) {
+    fn run(
+        &mut self,
+        stdout: &Receiver<String>,
+        stderr: &Receiver<String>,
+        control: &Receiver<Control>,
+    ) {
         loop {
             select! {
                 recv(stdout) -> line => match line {

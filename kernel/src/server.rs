@@ -15,9 +15,7 @@ use bytes::Bytes;
 use serde_json::{json, Value};
 use std::collections::VecDeque;
 use tokio::sync::mpsc::{unbounded_channel, UnboundedReceiver};
-use zeromq::{
-    RepSocket, RouterSocket, Socket, SocketRecv, SocketSend, XPubSocket, ZmqMessage,
-};
+use zeromq::{RepSocket, RouterSocket, Socket, SocketRecv, SocketSend, XPubSocket, ZmqMessage};
 
 /// What the evaluator thread is busy with, if anything.
 enum Running {
@@ -63,11 +61,26 @@ pub fn run(
         let mut iopub = XPubSocket::new();
         let mut heartbeat = RepSocket::new();
         let bind_error = |e: zeromq::ZmqError| format!("cannot bind socket: {e}");
-        shell.bind(&info.endpoint(info.shell_port)).await.map_err(bind_error)?;
-        control.bind(&info.endpoint(info.control_port)).await.map_err(bind_error)?;
-        stdin.bind(&info.endpoint(info.stdin_port)).await.map_err(bind_error)?;
-        iopub.bind(&info.endpoint(info.iopub_port)).await.map_err(bind_error)?;
-        heartbeat.bind(&info.endpoint(info.hb_port)).await.map_err(bind_error)?;
+        shell
+            .bind(&info.endpoint(info.shell_port))
+            .await
+            .map_err(bind_error)?;
+        control
+            .bind(&info.endpoint(info.control_port))
+            .await
+            .map_err(bind_error)?;
+        stdin
+            .bind(&info.endpoint(info.stdin_port))
+            .await
+            .map_err(bind_error)?;
+        iopub
+            .bind(&info.endpoint(info.iopub_port))
+            .await
+            .map_err(bind_error)?;
+        heartbeat
+            .bind(&info.endpoint(info.hb_port))
+            .await
+            .map_err(bind_error)?;
         tokio::task::spawn_local(async move {
             loop {
                 if let Ok(ping) = heartbeat.recv().await {
@@ -187,13 +200,15 @@ impl Server {
                 if matches!(self.running, Some(Running::Execute(_))) {
                     self.evaluator.interrupt();
                 }
-                let reply = request.child("interrupt_reply", &self.session, json!({"status": "ok"}));
+                let reply =
+                    request.child("interrupt_reply", &self.session, json!({"status": "ok"}));
                 self.answer(&request, reply, channel).await;
             }
             "comm_open" => {
                 // We offer no comm targets; the spec says to close unknown comms at once.
                 let close = json!({ "comm_id": request.content["comm_id"], "data": {} });
-                self.publish(request.child("comm_close", &self.session, close)).await;
+                self.publish(request.child("comm_close", &self.session, close))
+                    .await;
             }
             "comm_msg" | "comm_close" => {}
             msg_type => match self.immediate_reply(&request, msg_type) {
@@ -282,13 +297,15 @@ impl Server {
             let store_history = !silent && request.bool_field("store_history", true);
             if store_history {
                 self.execution_count += 1;
-                self.history.record(self.execution_count, request.str_field("code"));
+                self.history
+                    .record(self.execution_count, request.str_field("code"));
             }
             // A silent request reports the current count without advancing it.
             let count = self.execution_count.max(1);
             if !silent {
                 let input = json!({ "code": request.str_field("code"), "execution_count": count });
-                self.publish(request.child("execute_input", &self.session, input)).await;
+                self.publish(request.child("execute_input", &self.session, input))
+                    .await;
             }
             self.evaluator.submit(Job::Execute {
                 request: request.clone(),
@@ -386,7 +403,10 @@ impl Server {
             Channel::Control => &mut self.control,
         };
         if let Err(e) = socket.send(frames).await {
-            eprintln!("[faultline-kernel] could not send {}: {e}", message.msg_type());
+            eprintln!(
+                "[faultline-kernel] could not send {}: {e}",
+                message.msg_type()
+            );
         }
     }
 }

@@ -61,10 +61,11 @@ impl Signer {
 }
 
 fn decode_hex(hex: &[u8]) -> Option<Vec<u8>> {
-    if hex.len() % 2 != 0 {
+    let pairs = hex.chunks_exact(2);
+    if !pairs.remainder().is_empty() {
         return None;
     }
-    hex.chunks(2)
+    pairs
         .map(|pair| {
             let text = std::str::from_utf8(pair).ok()?;
             u8::from_str_radix(text, 16).ok()

@@ -257,7 +257,11 @@ mod tests {
         };
         let good = sample().encode(&signer());
         for _ in 0..5_000 {
-            let mut frames = if next() % 2 == 0 { good.clone() } else { Vec::new() };
+            let mut frames = if next() % 2 == 0 {
+                good.clone()
+            } else {
+                Vec::new()
+            };
             for _ in 0..next() % 4 {
                 let len = (next() % 40) as usize;
                 let bytes: Vec<u8> = (0..len).map(|_| next() as u8).collect();

@@ -1,0 +1,106 @@
+"""Kernel latency benchmark, driven through jupyter_client like a notebook front end.
+
+For each kernel: start → kernel_info reply, start → result of the first cell (which uses the
+prelude, so it includes loading it), and the median latency of a trivial cell. Runs the
+Faultline kernel, and evcxr_jupyter side by side when its kernelspec ("rust") is installed.
+Run via bench/kernel.sh (which sets Jupyter up like the tests); results also go to
+build/bench/kernel.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import pathlib
+import statistics
+import time
+
+from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
+from jupyter_client.manager import KernelManager
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+
+
+def reply_to(kc, msg_id: str, timeout: float, channel: str = "shell") -> dict:
+    get = kc.get_shell_msg if channel == "shell" else kc.get_control_msg
+    deadline = time.monotonic() + timeout
+    while True:
+        msg = get(timeout=max(0.1, deadline - time.monotonic()))
+        if msg["parent_header"].get("msg_id") == msg_id:
+            return msg
+
+
+def one_session(kernel: str, first_cell: str, trivial: str, repeats: int) -> dict:
+    km = KernelManager(kernel_name=kernel)
+    start = time.monotonic()
+    km.start_kernel()
+    kc = km.client()
+    kc.start_channels()
+    try:
+        info = reply_to(kc, kc.kernel_info(), 120)
+        info_at = time.monotonic() - start
+        first = reply_to(kc, kc.execute(first_cell), 900)
+        first_at = time.monotonic() - start
+        if first["content"]["status"] != "ok":
+            raise SystemExit(f"{kernel}: first cell failed: {first['content']}")
+        latencies = []
+        for _ in range(repeats):
+            sent = time.monotonic()
+            reply = reply_to(kc, kc.execute(trivial), 120)
+            latencies.append(time.monotonic() - sent)
+            assert reply["content"]["status"] == "ok", reply["content"]
+        return {
+            "implementation": info["content"].get("implementation"),
+            "kernel_info_s": info_at,
+            "first_cell_s": first_at,
+            "trivial_cell_median_s": statistics.median(latencies),
+        }
+    finally:
+        kc.stop_channels()
+        km.shutdown_kernel(now=False)
+
+
+def installed(kernel: str) -> bool:
+    try:
+        KernelSpecManager().get_kernel_spec(kernel)
+        return True
+    except NoSuchKernel:
+        return False
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--sessions", type=int, default=5, help="kernel starts per kernel")
+    parser.add_argument("--cells", type=int, default=15, help="trivial cells per session")
+    parser.add_argument("--first-cell", default="ms(250)", help="a cell using the prelude")
+    parser.add_argument("--kernel", default="faultline")
+    parser.add_argument("--evcxr-kernel", default="rust", help="evcxr_jupyter's kernelspec")
+    args = parser.parse_args()
+
+    runs = {args.kernel: args.first_cell}
+    if installed(args.evcxr_kernel):
+        runs[args.evcxr_kernel] = "1 + 1"  # evcxr_jupyter has no prelude of ours
+    else:
+        print(f"(evcxr_jupyter kernelspec '{args.evcxr_kernel}' not installed: not measured)")
+    results = {}
+    for kernel, first_cell in runs.items():
+        sessions = [one_session(kernel, first_cell, "1 + 1", args.cells) for _ in range(args.sessions)]
+        results[kernel] = {
+            key: statistics.median(s[key] for s in sessions)
+            for key in ("kernel_info_s", "first_cell_s", "trivial_cell_median_s")
+        } | {"sessions": sessions, "first_cell": first_cell}
+
+    print(f"{'kernel':<14}{'start→kernel_info':>19}{'start→first cell':>18}{'trivial cell':>14}")
+    for kernel, r in results.items():
+        print(
+            f"{kernel:<14}{r['kernel_info_s']:>18.2f}s{r['first_cell_s']:>17.2f}s"
+            f"{r['trivial_cell_median_s']:>13.3f}s"
+        )
+    print(f"(medians over {args.sessions} sessions; trivial cell = median of {args.cells} `1 + 1`)")
+    out = ROOT / "build" / "bench" / "kernel.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(results, indent=1))
+
+
+if __name__ == "__main__":
+    main()
