@@ -536,3 +536,22 @@ fn busy_runs_draw_the_first_messages_and_say_so() {
         "no labels on a busy diagram"
     );
 }
+
+#[test]
+fn large_series_stay_small() {
+    let pts: Vec<(f64, f64)> = (0..100_000)
+        .map(|i| (f64::from(i), f64::from(i).sin()))
+        .collect();
+    let line = plot::line("big").series("sin", &pts).figure();
+    assert!(line.svg().len() < 100_000, "{} bytes", line.svg().len());
+    let path = line
+        .svg()
+        .lines()
+        .find(|l| l.contains("class=\"line\""))
+        .unwrap();
+    // Each pixel column keeps its extremes: the band of the sine is still drawn top to bottom.
+    assert!(path.matches(" L").count() < 4 * plot::WIDTH as usize);
+    let dots = plot::scatter("big").series("sin", &pts).figure();
+    assert_eq!(count(dots.svg(), "dots"), 1);
+    assert!(dots.svg().len() < 1_000_000, "{} bytes", dots.svg().len());
+}

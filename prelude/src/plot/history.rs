@@ -19,6 +19,7 @@ const UNKNOWN: &str = "#E69F00";
 #[derive(Clone, Debug)]
 pub struct HistoryChart {
     history: History,
+    max_ops: usize,
     names: Vec<(NodeId, String)>,
     title: String,
     size: (f64, f64),
@@ -43,6 +44,7 @@ pub struct HistoryChart {
 pub fn history(h: &History) -> HistoryChart {
     HistoryChart {
         history: h.clone(),
+        max_ops: 300,
         names: Vec::new(),
         title: "Client operations".into(),
         size: (WIDTH, HEIGHT),
@@ -86,6 +88,13 @@ impl HistoryChart {
         self
     }
 
+    /// Draws at most the first `n` operations (default 300); the text says how many were left
+    /// out.
+    pub fn max_ops(mut self, n: usize) -> Self {
+        self.max_ops = n.max(1);
+        self
+    }
+
     /// Names the lanes after the trace's node names instead of `n0`, `n1`, ….
     pub fn names_from(mut self, trace: &Trace) -> Self {
         self.names = trace.nodes.iter().map(|n| (n.id, n.name.clone())).collect();
@@ -95,7 +104,8 @@ impl HistoryChart {
     /// Renders the diagram.
     pub fn figure(&self) -> Figure {
         let (w, h) = self.size;
-        let ops = &self.history.ops;
+        let all = &self.history.ops;
+        let ops = &all[..all.len().min(self.max_ops)];
         let mut clients: Vec<NodeId> = ops.iter().map(|o| o.client).collect();
         clients.sort_unstable();
         clients.dedup();
@@ -215,6 +225,14 @@ impl HistoryChart {
             fmt_value(first.as_ms()),
             fmt_value(last.as_ms())
         );
+        if ops.len() < all.len() {
+            let _ = write!(
+                text,
+                " First {} of {} operations drawn.",
+                ops.len(),
+                all.len()
+            );
+        }
         for op in ops.iter().take(30) {
             let _ = write!(text, "\n  {op}");
         }

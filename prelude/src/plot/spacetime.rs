@@ -860,15 +860,19 @@ impl SpaceTime {
                 "\n  ({n_logs_hidden} log texts too crowded to draw; zoom with .window())"
             );
         }
-        let listing = tr.to_string();
-        let lines: Vec<&str> = listing.lines().collect();
-        t.push_str("\n\n");
-        for l in lines.iter().take(40) {
-            t.push_str(l);
-            t.push('\n');
-        }
-        if lines.len() > 40 {
-            let _ = writeln!(t, "… {} more lines", lines.len() - 40);
+        // The start of the trace's own listing; skipped for huge traces, where formatting
+        // every line just to show forty would dominate the time to draw.
+        if tr.messages.len() + tr.events.len() <= 20_000 {
+            let listing = tr.to_string();
+            let lines: Vec<&str> = listing.lines().collect();
+            t.push_str("\n\n");
+            for l in lines.iter().take(40) {
+                t.push_str(l);
+                t.push('\n');
+            }
+            if lines.len() > 40 {
+                let _ = writeln!(t, "… {} more lines", lines.len() - 40);
+            }
         }
         Figure::from_svg(&self.title, svg.finish(), t)
     }
