@@ -21,6 +21,7 @@
 use super::explain::explain;
 use super::wgl::{search, Budget, Entry, Found, Step};
 use crate::history::{History, Key, Op, OpKind, Outcome, Value};
+use crate::time::Time;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
@@ -187,9 +188,48 @@ impl<'h> KeyHistory<'h> {
             kh.all.push(op);
         }
         let mut keys: Vec<KeyHistory<'h>> = by_key.into_values().collect();
-        keys.iter_mut()
-            .for_each(KeyHistory::drop_unobserved_unknown_writes);
+        for kh in &mut keys {
+            kh.drop_unobserved_unknown_writes();
+            kh.bound_sole_unknown_writers();
+        }
         keys
+    }
+
+    /// An unknown write that is the only possible source of a value some successful operation
+    /// observed must have taken effect before that operation returned: give it that deadline.
+    /// Unbounded, it would stay "possible" until the end of the history and multiply the
+    /// configurations the search visits; bounded, it costs no more than a successful write.
+    fn bound_sole_unknown_writers(&mut self) {
+        let mut writers: BTreeMap<Value, Vec<usize>> = BTreeMap::new();
+        let mut deadline: BTreeMap<Value, Time> = BTreeMap::new();
+        for (i, e) in self.entries.iter().enumerate() {
+            let observed = match e.step {
+                Step::Write(v) => {
+                    writers.entry(v).or_default().push(i);
+                    None
+                }
+                Step::Cas { expected, new } => {
+                    writers.entry(new).or_default().push(i);
+                    Some(expected)
+                }
+                Step::Read(seen) => seen,
+            };
+            if let (Some(v), Some(ret)) = (observed, e.ret) {
+                let d = deadline.entry(v).or_insert(ret);
+                *d = (*d).min(ret);
+            }
+        }
+        for (v, ws) in writers {
+            let (&[w], Some(&by)) = (ws.as_slice(), deadline.get(&v)) else {
+                continue;
+            };
+            let e = &mut self.entries[w];
+            // Only strictly later deadlines: at or before the call, the search itself finds
+            // the violation, under the usual tie rules.
+            if e.ret.is_none() && by > e.call {
+                e.ret = Some(by);
+            }
+        }
     }
 
     /// Drops unknown writes of values nobody observed. Taking effect could only leave the

@@ -18,6 +18,11 @@
 //! whatever the history's length. Two configurations would have to collide in 128 bits to
 //! confuse it (odds around 10^-26 at the default budget). A budget on explored configurations
 //! keeps a pathological history from hanging a notebook.
+//!
+//! One more reduction: a value that no read or compare-and-set in the history expects is
+//! "dead" — from it only writes can proceed — so all dead values share one fingerprint. With
+//! unique values per write (the usual workload) most writes are overwritten unread, and this
+//! collapses the configurations that differ only in which unread write came last.
 
 use crate::history::Value;
 use crate::time::Time;
@@ -86,21 +91,58 @@ pub(crate) enum Found {
 #[derive(Copy, Clone, Debug)]
 pub(crate) struct Budget(pub u64);
 
+/// How an operation left the event list, so backtracking can undo it.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+enum Move {
+    /// Linearized at its call: on undo, try the next candidate after it.
+    Applied,
+    /// Resolved at its return (skipped, or an unread write forced in): on undo, back up further.
+    AtReturn,
+    /// An unread write slipped in just before the next `Applied` write; undone with it.
+    Carried,
+}
+
 /// Is there an order of `ops`, each taking effect between its call and return (optional ones
 /// possibly never), under which every read and compare-and-set sees the register's value?
 ///
 /// Ties: a return and a call at the same instant count as "return first" (a client that learns
 /// an outcome and sends its next request in the same handler is sequential); an operation that
 /// starts and ends in the same instant is concurrent with others of that instant.
+///
+/// Unread writes (of a value no read or compare-and-set expects) get special handling. After
+/// one, the register holds a value nothing accepts, so the next operation must be another write
+/// that erases it without trace. Any order can therefore be rearranged so that each unread
+/// write sits right before the first write made once it could start — or, if none comes
+/// before its return, at its return. The search only tries those places: it carries every
+/// startable unread write along with each write it applies, and forces the rest in at their
+/// returns. That removes the choice of *when* each unread write happened, which is what makes
+/// histories with many concurrent clients and unique values explode.
 pub(crate) fn search(ops: &[Entry], budget: &mut Budget) -> Found {
     let mut list = EventList::new(ops);
     let keys: Vec<u128> = (0..ops.len() as u64).map(|i| mix128(i, 0x5EED)).collect();
+    let observed: HashSet<Value> = ops
+        .iter()
+        .filter_map(|e| match e.step {
+            Step::Read(seen) => seen,
+            Step::Cas { expected, .. } => Some(expected),
+            Step::Write(_) => None,
+        })
+        .collect();
+    let unread: Vec<bool> = ops
+        .iter()
+        .map(|e| matches!(e.step, Step::Write(v) if !observed.contains(&v)))
+        .collect();
+    let fingerprint = |state: Option<Value>| match state {
+        Some(v) if !observed.contains(&v) => DEAD,
+        _ => fingerprint(state),
+    };
     // Fingerprint of the set of operations resolved so far (linearized or skipped).
     let mut done: u128 = 0;
     let mut seen: HashSet<u128, BuildHasherDefault<LowBits>> = HashSet::default();
-    // (operation, register value before it, whether it was skipped rather than applied)
-    let mut stack: Vec<(usize, Option<Value>, bool)> = Vec::new();
+    // (operation, register value before it, how it was resolved)
+    let mut stack: Vec<(usize, Option<Value>, Move)> = Vec::new();
     let mut state: Option<Value> = None;
+    let mut carried: Vec<usize> = Vec::new();
     let mut at = list.first();
     loop {
         let Some(node) = at else {
@@ -108,41 +150,73 @@ pub(crate) fn search(ops: &[Entry], budget: &mut Budget) -> Found {
             return Found::Linearizable;
         };
         let (op, is_call) = list.event(node);
-        let next = if is_call {
-            ops[op].step.apply(state)
-        } else if ops[op].skippable {
-            Some(state)
-        } else {
-            None
+        let next = match (is_call, ops[op].skippable) {
+            (true, _) if unread[op] => None,
+            (true, _) => ops[op].step.apply(state),
+            (false, true) => Some(state),
+            (false, false) if unread[op] => ops[op].step.apply(state),
+            (false, false) => None,
         };
         if let Some(next) = next {
-            if seen.insert(done ^ keys[op] ^ fingerprint(next)) {
+            // Unread writes that could start by now ride along with an applied write.
+            carried.clear();
+            if is_call && matches!(ops[op].step, Step::Write(_)) {
+                let mut n = list.first();
+                while let Some(m) = n {
+                    let (other, other_is_call) = list.event(m);
+                    if !other_is_call {
+                        break;
+                    }
+                    if unread[other] && other != op {
+                        carried.push(other);
+                    }
+                    n = list.after(m);
+                }
+            }
+            let after = carried.iter().fold(done ^ keys[op], |f, &c| f ^ keys[c]);
+            if seen.insert(after ^ fingerprint(next)) {
                 if budget.0 == 0 {
                     return Found::OutOfBudget;
                 }
                 budget.0 -= 1;
-                stack.push((op, state, !is_call));
-                done ^= keys[op];
-                state = next;
+                for &c in &carried {
+                    stack.push((c, state, Move::Carried));
+                    list.lift(c);
+                }
+                stack.push((
+                    op,
+                    state,
+                    if is_call {
+                        Move::Applied
+                    } else {
+                        Move::AtReturn
+                    },
+                ));
                 list.lift(op);
+                done = after;
+                state = next;
                 at = list.first();
                 continue;
             }
         }
         if !is_call {
             // `op` had to take effect before its return, and nothing we tried allowed it.
-            let Some((prev, before, skipped)) = stack.pop() else {
+            let Some((prev, before, how)) = stack.pop() else {
                 return Found::Violation;
             };
             state = before;
             done ^= keys[prev];
             list.unlift(prev);
-            // After a skip, resume at the return that prompted it (the skip is now in the memo,
-            // so this backtracks further); after an application, try the next candidate.
-            at = if skipped {
-                list.ret_node[prev]
-            } else {
-                list.after(list.call_node(prev))
+            while let Some(&(c, _, Move::Carried)) = stack.last() {
+                stack.pop();
+                done ^= keys[c];
+                list.unlift(c);
+            }
+            // After a move at a return, resume at that return (the move is now in the memo, so
+            // this backs up further); after an application, try the next candidate.
+            at = match how {
+                Move::AtReturn => list.ret_node[prev],
+                _ => list.after(list.call_node(prev)),
             };
             continue;
         }
@@ -162,6 +236,9 @@ fn mix128(x: u64, stream: u64) -> u128 {
     let lo = one(hi ^ x ^ stream);
     (u128::from(hi) << 64) | u128::from(lo)
 }
+
+/// The fingerprint shared by every value nothing observes.
+const DEAD: u128 = 0xDEAD_0000_0000_0000_0000_0000_0000_BEEF;
 
 /// A register value's contribution to a configuration's fingerprint.
 fn fingerprint(state: Option<Value>) -> u128 {
