@@ -6,8 +6,9 @@ use crate::table::Table;
 
 /// A line chart of `metrics` from a sweep table: mean per parameter value with a 95% CI band,
 /// the x axis labelled with the table's parameter. Non-numeric parameter values (e.g. `"3 of 5"`)
-/// are placed in sweep order and labelled as written; numeric values spanning two or more
-/// orders of magnitude in a geometric sweep get a log x axis. An empty `metrics` plots them all.
+/// are placed in sweep order and labelled as written; numeric values from a geometric sweep
+/// over a factor of 20 or more (1, 2, 5, 10, 20, 50, …) get a log x axis. An empty `metrics`
+/// plots them all. Retitle with [`XyChart::title`].
 ///
 /// ```
 /// use faultline::plot;
@@ -50,7 +51,7 @@ pub fn table(t: &Table, metrics: &[&str]) -> XyChart {
         let mut xs: Vec<f64> = t.rows.iter().map(|r| r.x).collect();
         xs.sort_by(f64::total_cmp);
         xs.dedup();
-        if xs.len() >= 4 && xs[0] > 0.0 && xs[xs.len() - 1] / xs[0] >= 100.0 {
+        if xs.len() >= 4 && xs[0] > 0.0 && xs[xs.len() - 1] / xs[0] >= 20.0 {
             let mut ratios: Vec<f64> = xs.windows(2).map(|w| w[1] / w[0]).collect();
             ratios.sort_by(f64::total_cmp);
             if ratios[ratios.len() / 2] >= 1.8 {

@@ -485,6 +485,14 @@ impl XyChart {
                     fmt_value(y.1)
                 );
             }
+            let hidden = s
+                .pts
+                .iter()
+                .filter(|p| (self.log_x && p.0 <= 0.0) || (self.log_y && p.1 <= 0.0))
+                .count();
+            if hidden > 0 {
+                let _ = write!(t, " ({hidden} at or below 0 not drawn on the log axis)");
+            }
             if s.pts.len() <= 12 {
                 let pts: Vec<String> = s
                     .pts
