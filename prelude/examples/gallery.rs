@@ -259,6 +259,34 @@ fn main() -> std::io::Result<()> {
     };
     figures.push(("table", table.plot("ok_rate").figure()));
 
+    // A sweep over named alternatives, as bars with 95% CI error bars.
+    let mut rows = Vec::new();
+    for (i, (name, forged)) in [("no check", 9.5), ("MAC only", 4.8), ("MAC + nonce", 0.0)]
+        .iter()
+        .enumerate()
+    {
+        let samples: Vec<f64> = (0..50)
+            .map(|_| (forged + (rng.next() - 0.5) * forged).max(0.0).round())
+            .collect();
+        rows.push(Row {
+            label: name.to_string(),
+            x: i as f64,
+            metric: "forged transfers accepted".into(),
+            summary: Summary::of(&samples),
+        });
+    }
+    let defences = Table {
+        param: "defence".into(),
+        rows,
+    };
+    figures.push((
+        "table-bar",
+        defences
+            .bar("forged transfers accepted")
+            .value_label("forged transfers accepted per 100 (mean, 95% CI)")
+            .figure(),
+    ));
+
     // History diagram: a write, overlapping reads, a timed-out write.
     let mut h = History::default();
     let w1 = h.invoke(3, OpKind::Write { key: 1, value: 1 }, ms(2));

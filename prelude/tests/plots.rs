@@ -555,3 +555,19 @@ fn large_series_stay_small() {
     assert_eq!(count(dots.svg(), "dots"), 1);
     assert!(dots.svg().len() < 1_000_000, "{} bytes", dots.svg().len());
 }
+
+#[test]
+fn table_bars_have_error_bars() {
+    let t = sweep_table(&["none", "MAC", "MAC + nonce"]);
+    let fig = t.bar("ok_rate").figure();
+    let svg = fig.svg();
+    assert_well_formed(svg);
+    assert_eq!(count(svg, "bar"), 3);
+    assert_eq!(count(svg, "error-bar"), 3);
+    assert_text(svg, "MAC + nonce");
+    assert_text(svg, "ok_rate (mean, 95% CI)");
+    assert!(fig.text().contains("MAC: 0.65 ["), "{}", fig.text());
+    let both = plot::table_bar(&t, &[]).figure();
+    assert_eq!(count(both.svg(), "bar"), 6);
+    assert_eq!(count(both.svg(), "legend-label"), 2);
+}

@@ -7,7 +7,7 @@ use super::axes::{
 };
 use super::figure::figure_methods;
 use super::style::{GREY, HEIGHT, SMALL_SIZE, WIDTH};
-use super::svg::{Anchor, Svg, Text};
+use super::svg::{Anchor, Stroke, Svg, Text};
 use super::{Figure, Num};
 use std::fmt::Write as _;
 
@@ -17,6 +17,8 @@ pub struct BarChart {
     title: String,
     categories: Vec<String>,
     series: Vec<(String, Vec<f64>)>,
+    /// Per series, per category: a 95% CI drawn as an error bar (empty: none).
+    cis: Vec<Vec<(f64, f64)>>,
     horizontal: bool,
     log: bool,
     value_label: String,
@@ -41,6 +43,7 @@ pub fn bar(title: &str) -> BarChart {
         title: title.to_string(),
         categories: Vec::new(),
         series: Vec::new(),
+        cis: Vec::new(),
         horizontal: false,
         log: false,
         value_label: "value".into(),
@@ -61,6 +64,7 @@ impl BarChart {
             .unzip();
         self.categories = cats;
         self.series = vec![(String::new(), vals)];
+        self.cis = vec![Vec::new()];
         self
     }
 
@@ -72,10 +76,27 @@ impl BarChart {
 
     /// Adds a series: one value per category, in category order.
     pub fn series<V: Num>(mut self, name: &str, values: impl IntoIterator<Item = V>) -> Self {
+        self.cis.push(Vec::new());
         self.series.push((
             name.to_string(),
             values.into_iter().map(Num::to_f64).collect(),
         ));
+        self
+    }
+
+    /// Adds a series with error bars: `(value, low, high)` per category, in category order —
+    /// e.g. a mean and its 95% confidence interval.
+    pub fn series_ci<V: Num>(
+        mut self,
+        name: &str,
+        values: impl IntoIterator<Item = (V, V, V)>,
+    ) -> Self {
+        let (vals, cis): (Vec<f64>, Vec<(f64, f64)>) = values
+            .into_iter()
+            .map(|(v, lo, hi)| (v.to_f64(), (lo.to_f64(), hi.to_f64())))
+            .unzip();
+        self.series.push((name.to_string(), vals));
+        self.cis.push(cis);
         self
     }
 
@@ -117,7 +138,11 @@ impl BarChart {
         while cats.len() < ncat {
             cats.push(format!("#{}", cats.len() + 1));
         }
-        let values = self.series.iter().flat_map(|s| s.1.iter().copied());
+        let values = self
+            .series
+            .iter()
+            .flat_map(|s| s.1.iter().copied())
+            .chain(self.cis.iter().flatten().flat_map(|c| [c.0, c.1]));
         let (lo, hi) = extent(values, self.log).unwrap_or((1.0, 10.0));
         // Room at the far end for value labels (written on single-series charts).
         let label_values = self.series.len() == 1 && ncat <= 24;
@@ -195,22 +220,42 @@ impl BarChart {
                 );
                 svg.group_titled("", &tip);
                 // The bar as (x, y, w, h), and where its value label goes.
+                let ci = self.cis.get(si).and_then(|c| c.get(ci)).copied();
+                let ci = ci.filter(|c| {
+                    c.0.is_finite() && c.1.is_finite() && (!self.log || c.0.min(c.1) > 0.0)
+                });
+                // The value label goes past the bar or its error bar, whichever is longer.
+                let far = ci.map_or(*v, |c| v.max(c.0).max(c.1));
                 let (rect, at, anchor) = if self.horizontal {
                     let (y0, y1) = (f.y.map(b), f.y.map(a));
                     let (x0, x1) = (f.x.map(baseline), f.x.map(*v));
                     let rect = (x0.min(x1), y0, (x1 - x0).abs(), y1 - y0);
-                    (
-                        rect,
-                        (x0.max(x1) + 4.0, (y0 + y1) / 2.0 + 4.0),
-                        Anchor::Start,
-                    )
+                    let end = f.x.map(far).max(x0.max(x1));
+                    (rect, (end + 4.0, (y0 + y1) / 2.0 + 4.0), Anchor::Start)
                 } else {
                     let (x0, x1) = (f.x.map(a), f.x.map(b));
                     let (y0, y1) = (f.y.map(baseline), f.y.map(*v));
                     let rect = (x0, y0.min(y1), x1 - x0, (y1 - y0).abs());
-                    (rect, ((x0 + x1) / 2.0, y0.min(y1) - 4.0), Anchor::Middle)
+                    let end = f.y.map(far).min(y0.min(y1));
+                    (rect, ((x0 + x1) / 2.0, end - 4.0), Anchor::Middle)
                 };
                 svg.rect(rect.0, rect.1, rect.2, rect.3, &color, 1.0, None, "bar");
+                if let Some((lo, hi)) = ci {
+                    let st = Stroke::new("#222222", 1.3);
+                    let thickness = if self.horizontal { rect.3 } else { rect.2 };
+                    let cap = (thickness * 0.25).clamp(3.0, 8.0);
+                    if self.horizontal {
+                        let (cy, p, q) = (rect.1 + rect.3 / 2.0, f.x.map(lo), f.x.map(hi));
+                        svg.line(p, cy, q, cy, &st, "error-bar");
+                        svg.line(p, cy - cap, p, cy + cap, &st, "");
+                        svg.line(q, cy - cap, q, cy + cap, &st, "");
+                    } else {
+                        let (cx, p, q) = (rect.0 + rect.2 / 2.0, f.y.map(lo), f.y.map(hi));
+                        svg.line(cx, p, cx, q, &st, "error-bar");
+                        svg.line(cx - cap, p, cx + cap, p, &st, "");
+                        svg.line(cx - cap, q, cx + cap, q, &st, "");
+                    }
+                }
                 if label_values {
                     let t = Text::new(SMALL_SIZE).anchor(anchor).fill(GREY);
                     svg.text(at.0, at.1, &fmt_value(*v), &t.class("value-label"));
@@ -230,12 +275,15 @@ impl BarChart {
             self.value_label,
             if self.log { ", log scale" } else { "" }
         );
-        for (name, vals) in &self.series {
+        for (si, (name, vals)) in self.series.iter().enumerate() {
             if !name.is_empty() {
                 let _ = write!(t, "\n  {name}:");
             }
-            for (c, v) in cats.iter().zip(vals) {
+            for (ci, (c, v)) in cats.iter().zip(vals).enumerate() {
                 let _ = write!(t, "\n    {c}: {}", fmt_value(*v));
+                if let Some((lo, hi)) = self.cis.get(si).and_then(|x| x.get(ci)) {
+                    let _ = write!(t, " [{}, {}]", fmt_value(*lo), fmt_value(*hi));
+                }
             }
         }
         Figure::from_svg(&self.title, svg.finish(), t)

@@ -1,6 +1,7 @@
 //! Plots straight from a sweep [`Table`]: each metric's mean against the swept parameter, with
 //! its 95% confidence interval as a band.
 
+use super::bar::{bar, BarChart};
 use super::line::{line, XyChart};
 use crate::table::Table;
 
@@ -78,7 +79,64 @@ pub fn table(t: &Table, metrics: &[&str]) -> XyChart {
     chart
 }
 
+/// A grouped bar chart of `metrics` from a sweep table: one group per parameter value (as
+/// written, in sweep order), one bar per metric showing its mean, with the 95% CI as an error
+/// bar. Best for sweeps over named alternatives (defences, strategies); an empty `metrics`
+/// plots them all.
+///
+/// ```
+/// use faultline::plot;
+/// use faultline::stats::Summary;
+/// use faultline::table::{Row, Table};
+/// let row = |i: usize, label: &str, ok: &[f64]| Row {
+///     label: label.into(), x: i as f64, metric: "accepted".into(), summary: Summary::of(ok),
+/// };
+/// let t = Table {
+///     param: "defence".into(),
+///     rows: vec![row(0, "none", &[9.0, 11.0]), row(1, "MAC + nonce", &[0.0, 0.0])],
+/// };
+/// let fig = t.bar("accepted").figure();
+/// assert_eq!(fig.svg().matches("class=\"bar\"").count(), 2);
+/// ```
+pub fn table_bar(t: &Table, metrics: &[&str]) -> BarChart {
+    let all = t.metrics();
+    let metrics: Vec<&str> = if metrics.is_empty() {
+        all
+    } else {
+        metrics.to_vec()
+    };
+    let mut labels: Vec<&str> = Vec::new();
+    for r in &t.rows {
+        if !labels.contains(&r.label.as_str()) {
+            labels.push(&r.label);
+        }
+    }
+    let value_label = if metrics.len() == 1 {
+        format!("{} (mean, 95% CI)", metrics[0])
+    } else {
+        "mean, 95% CI".to_string()
+    };
+    let mut chart = bar(&format!("{} by {}", metrics.join(", "), t.param))
+        .categories(labels.iter().copied())
+        .category_label(&t.param)
+        .value_label(&value_label);
+    for m in &metrics {
+        let vals = labels.iter().map(|l| match t.get(l, m) {
+            Some(s) => (s.mean, s.ci_low, s.ci_high),
+            None => (f64::NAN, f64::NAN, f64::NAN),
+        });
+        chart = chart.series_ci(m, vals);
+    }
+    chart
+}
+
 impl Table {
+    /// A bar chart of one metric: mean per parameter value with its 95% CI as an error bar.
+    /// See [`plot::table_bar`](crate::plot::table_bar) for several metrics at once.
+    pub fn bar(&self, metric: &str) -> BarChart {
+        table_bar(self, &[metric])
+    }
+
     /// A line chart of one metric: mean per parameter value with its 95% CI band.
     /// See [`plot::table`](crate::plot::table) for several metrics at once.
     pub fn plot(&self, metric: &str) -> XyChart {

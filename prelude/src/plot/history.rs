@@ -56,6 +56,17 @@ impl History {
     pub fn diagram(&self) -> HistoryChart {
         history(self)
     }
+
+    /// Shows the history inline as its diagram, with the operations listed as the text fallback.
+    pub fn evcxr_display(&self) {
+        self.diagram().evcxr_display()
+    }
+}
+
+impl crate::display::Rich for History {
+    fn mime_bundle(&self) -> crate::display::MimeBundle {
+        self.diagram().figure().mime_bundle()
+    }
 }
 
 /// What an operation did, in a few words: `write 1`, `read → 1`, `cas 1→3` (with `k2 ` before

@@ -30,7 +30,7 @@
 //! | timeline | [`timeline`] → [`Timeline`] | states over time (circuit breaker, node up/down) |
 //! | space-time diagram | [`spacetime`] or `trace.diagram()` → [`SpaceTime`] | one run's messages, drops, partitions, crashes |
 //! | history diagram | [`history`] or `history.diagram()` → [`HistoryChart`] | client operations from invocation to completion, by outcome |
-//! | sweep table | [`table`] or `table.plot("metric")` → [`XyChart`] | mean ± 95% CI per parameter value |
+//! | sweep table | [`table`] or `table.plot("metric")` → [`XyChart`]; [`table_bar`] or `table.bar("metric")` → [`BarChart`] | mean ± 95% CI per parameter value, as a line with a band or bars with error bars |
 
 mod axes;
 mod bar;
@@ -50,7 +50,7 @@ pub use axes::fmt_value;
 pub use bar::{bar, BarChart};
 pub use cdf::{cdf, Cdf};
 pub use figure::Figure;
-pub use from_table::table;
+pub use from_table::{table, table_bar};
 pub use heatmap::{heatmap, Heatmap};
 pub use histogram::{histogram, Histogram};
 pub use history::{history, HistoryChart};

@@ -81,6 +81,12 @@ impl Trace {
     }
 }
 
+impl crate::display::Rich for Trace {
+    fn mime_bundle(&self) -> crate::display::MimeBundle {
+        self.diagram().figure().mime_bundle()
+    }
+}
+
 impl SpaceTime {
     /// The title (default "Space-time diagram").
     pub fn title(mut self, title: &str) -> Self {
