@@ -132,6 +132,7 @@ pub(crate) fn search(ops: &[Entry], budget: &mut Budget) -> Found {
         .iter()
         .map(|e| matches!(e.step, Step::Write(v) if !observed.contains(&v)))
         .collect();
+    let any_unread = unread.contains(&true);
     let fingerprint = |state: Option<Value>| match state {
         Some(v) if !observed.contains(&v) => DEAD,
         _ => fingerprint(state),
@@ -160,7 +161,7 @@ pub(crate) fn search(ops: &[Entry], budget: &mut Budget) -> Found {
         if let Some(next) = next {
             // Unread writes that could start by now ride along with an applied write.
             carried.clear();
-            if is_call && matches!(ops[op].step, Step::Write(_)) {
+            if any_unread && is_call && matches!(ops[op].step, Step::Write(_)) {
                 let mut n = list.first();
                 while let Some(m) = n {
                     let (other, other_is_call) = list.event(m);
@@ -438,9 +439,40 @@ mod tests {
     }
 
     #[test]
+    fn unread_writes_are_placed_before_the_next_write_or_at_their_return() {
+        // 9 is never read: it can only have happened just before the write of 1.
+        let before = [
+            op(Step::Write(9), 0, Some(10)),
+            op(Step::Write(1), 5, Some(6)),
+            op(Step::Read(Some(1)), 11, Some(12)),
+        ];
+        assert_eq!(check(&before), Found::Linearizable);
+        // Here the write of 1 finished before the write of 9 began: 9 must have erased it.
+        let after = [
+            op(Step::Write(1), 0, Some(1)),
+            op(Step::Write(9), 2, Some(10)),
+            op(Step::Read(Some(1)), 11, Some(12)),
+        ];
+        assert_eq!(check(&after), Found::Violation);
+        // Forced in at its return, then overwritten.
+        let forced = [
+            op(Step::Write(9), 0, Some(2)),
+            op(Step::Read(None), 0, Some(1)),
+            op(Step::Write(1), 3, Some(4)),
+            op(Step::Read(Some(1)), 5, Some(6)),
+        ];
+        assert_eq!(check(&forced), Found::Linearizable);
+    }
+
+    #[test]
     fn budget_is_enforced() {
         let ops: Vec<Entry> = (0..30)
-            .map(|i| op(Step::Write(i), 0, Some(100)))
+            .flat_map(|i| {
+                [
+                    op(Step::Write(i), 0, Some(100)),
+                    op(Step::Read(Some(i)), 0, Some(100)),
+                ]
+            })
             .chain([op(Step::Read(Some(-1)), 0, Some(100))])
             .collect();
         assert_eq!(search(&ops, &mut Budget(1_000)), Found::OutOfBudget);
