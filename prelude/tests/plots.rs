@@ -571,3 +571,27 @@ fn table_bars_have_error_bars() {
     assert_eq!(count(both.svg(), "bar"), 6);
     assert_eq!(count(both.svg(), "legend-label"), 2);
 }
+
+#[test]
+fn time_axes_pick_a_readable_unit() {
+    let mut trace = three_node_trace();
+    for m in &mut trace.messages {
+        m.sent_at = m.sent_at * 1000;
+        if let Fate::Delivered(t) = &mut m.fate {
+            *t = *t * 1000;
+        }
+    }
+    trace.events.clear();
+    trace.end = ms(45_000);
+    let svg = trace.diagram().figure().svg().to_string();
+    assert_text(&svg, "time (s)");
+    assert_text(&svg, "30");
+    let tiny = Trace {
+        end: Time(900),
+        ..three_node_trace()
+    }
+    .diagram()
+    .window(Time(0), Time(900))
+    .figure();
+    assert_text(tiny.svg(), "time (µs)");
+}

@@ -599,6 +599,18 @@ pub(crate) fn draw_shade(svg: &mut Svg, f: &Frame, a: f64, b: f64, label: &str) 
     svg.end();
 }
 
+/// The unit to show a time axis spanning `span_ms` in: `(label, milliseconds per unit)`, so
+/// ticks read "30 s" rather than "30k ms", or "250 µs" rather than "0.25 ms".
+pub(crate) fn time_unit(span_ms: f64) -> (&'static str, f64) {
+    if span_ms >= 20_000.0 {
+        ("time (s)", 1_000.0)
+    } else if span_ms > 0.0 && span_ms < 2.0 {
+        ("time (µs)", 0.001)
+    } else {
+        ("time (ms)", 1.0)
+    }
+}
+
 /// The extent of `vals` (finite values; positive only when `log`), or None.
 pub(crate) fn extent(vals: impl IntoIterator<Item = f64>, log: bool) -> Option<(f64, f64)> {
     let mut lo = f64::INFINITY;

@@ -1,7 +1,9 @@
 //! History diagrams: every client operation as a bar from invocation to completion, one lane per
 //! client, coloured by what the client was told — the picture linearizability is argued on.
 
-use super::axes::{draw_frame, fmt_value, max_ticks, AxisSpec, FrameOpts, LegendEntry, Swatch};
+use super::axes::{
+    draw_frame, fmt_value, max_ticks, time_unit, AxisSpec, FrameOpts, LegendEntry, Swatch,
+};
 use super::figure::figure_methods;
 use super::style::{HEIGHT, SMALL_SIZE, WIDTH};
 use super::svg::{text_width, truncate, Anchor, Stroke, Svg, Text};
@@ -146,11 +148,12 @@ impl HistoryChart {
         let multi_key = keys.len() > 1;
         // Pending operations run past the last completion, open-ended.
         let end = last.as_ms() + span * 0.06;
+        let (unit, per_unit) = time_unit(end - first.as_ms());
         let xa = AxisSpec::numeric(
-            first.as_ms(),
-            end,
+            first.as_ms() / per_unit,
+            end / per_unit,
             false,
-            "time (ms)",
+            unit,
             max_ticks(w - 250.0, 70.0),
             true,
         );
@@ -175,8 +178,11 @@ impl HistoryChart {
         for op in ops {
             let lane = clients.iter().position(|c| *c == op.client).unwrap_or(0);
             let cy = f.y.map((nl - 1 - lane) as f64);
-            let x0 = f.x.map(op.invoked.as_ms());
-            let x1 = op.completed.map(|t| f.x.map(t.as_ms())).unwrap_or(f.right);
+            let x0 = f.x.map(op.invoked.as_ms() / per_unit);
+            let x1 = op
+                .completed
+                .map(|t| f.x.map(t.as_ms() / per_unit))
+                .unwrap_or(f.right);
             let (class, color) = match op.outcome {
                 Outcome::Ok(_) => {
                     ok += 1;

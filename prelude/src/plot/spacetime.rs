@@ -11,7 +11,7 @@
 //!   Lamport or vector timestamps get onto the diagram; with [`SpaceTime::clocks`], each event's
 //!   local clock reading below the line.
 
-use super::axes::{fmt_value, max_ticks, AxisSpec, LegendEntry, Scale, Swatch};
+use super::axes::{fmt_value, max_ticks, time_unit, AxisSpec, LegendEntry, Scale, Swatch};
 use super::figure::figure_methods;
 use super::style::{BAD, GREY, GRID, LABEL_SIZE, SHADE, SMALL_SIZE, TICK_SIZE, TITLE_SIZE, WIDTH};
 use super::svg::{n, text_width, truncate, Anchor, Stroke, Svg, Text};
@@ -201,14 +201,15 @@ impl SpaceTime {
         let lanes_h = lane * (nn - 1) as f64;
         let bottom = top + lanes_h;
         let h = bottom + 70.0;
+        let (unit, per_unit) = time_unit((t1 - t0).as_ms());
         let xs = Scale {
-            lo: t0.as_ms(),
-            hi: t1.as_ms(),
+            lo: t0.as_ms() / per_unit,
+            hi: t1.as_ms() / per_unit,
             log: false,
             p0: left,
             p1: right,
         };
-        let x = |t: Time| xs.map_clamped(t.as_ms());
+        let x = |t: Time| xs.map_clamped(t.as_ms() / per_unit);
         let y = |node: NodeId| top + lane * node.min(nn - 1) as f64;
 
         let mut svg = Svg::new(w, h, &self.title);
@@ -338,10 +339,10 @@ impl SpaceTime {
 
         // Time axis and grid.
         let xa = AxisSpec::numeric(
-            t0.as_ms(),
-            t1.as_ms(),
+            t0.as_ms() / per_unit,
+            t1.as_ms() / per_unit,
             false,
-            "time (ms)",
+            unit,
             max_ticks(right - left, 80.0),
             true,
         );
@@ -377,7 +378,7 @@ impl SpaceTime {
         svg.text(
             (left + right) / 2.0,
             h - 12.0,
-            "time (ms)",
+            unit,
             &Text::new(LABEL_SIZE)
                 .anchor(Anchor::Middle)
                 .class("axis-label"),
