@@ -4,7 +4,8 @@
 //! cargo run -p faultline --example gallery -- OUTDIR     # default: target/gallery
 //! ```
 //!
-//! The data are small, made-up but plausible numbers (no simulation runs), so the gallery shows
+//! Each figure is written as `NAME.svg`, with `NAME.txt` holding its plain-text fallback. The
+//! data are small, made-up but plausible numbers (no simulation runs), so the gallery shows
 //! the figures, not the simulator.
 
 use faultline::history::{History, OpKind, Outcome};
@@ -323,6 +324,8 @@ fn main() -> std::io::Result<()> {
     for (name, fig) in &figures {
         let path = out.join(format!("{name}.svg"));
         fig.save(&path)?;
+        // The text a notebook shows where the image is not rendered.
+        std::fs::write(out.join(format!("{name}.txt")), fig.text())?;
         println!("{}", path.display());
     }
     Ok(())

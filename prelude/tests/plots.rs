@@ -386,7 +386,7 @@ fn spacetime_diagram_shows_messages_drops_partition_and_crash() {
     assert_eq!(svg.matches("marker-end=").count(), 4);
     let text = fig.text();
     assert!(
-        text.contains("6 messages from 0 to 45 ms: 4 delivered, 2 dropped, 1 duplicates"),
+        text.contains("6 messages from 0 to 45 ms: 4 delivered, 2 dropped, 1 duplicate"),
         "{text}"
     );
     assert!(text.contains("partition {alpha, beta} | {gamma} from 15 to 30 ms"));

@@ -84,7 +84,8 @@ pub fn fmt_value(v: f64) -> String {
     if !v.is_finite() {
         return format!("{v}");
     }
-    if v == 0.0 {
+    // Float noise around zero (e.g. a CI bound of 6.9e-18) reads as zero.
+    if v.abs() < 1e-12 {
         return "0".into();
     }
     let a = v.abs();

@@ -265,15 +265,19 @@ impl BarChart {
             svg.raw("</g>");
         }
         let mut t = format!(
-            "Bar chart “{}”: {} ({}{}).",
+            "Bar chart “{}”: {}{}{}.",
             self.title,
-            if self.category_label.is_empty() {
-                "categories"
-            } else {
-                &self.category_label
-            },
             self.value_label,
-            if self.log { ", log scale" } else { "" }
+            if self.category_label.is_empty() {
+                String::new()
+            } else {
+                format!(" by {}", self.category_label)
+            },
+            if self.log && !self.value_label.contains("log") {
+                " (log scale)"
+            } else {
+                ""
+            }
         );
         for (si, (name, vals)) in self.series.iter().enumerate() {
             if !name.is_empty() {

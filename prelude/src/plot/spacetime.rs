@@ -829,13 +829,14 @@ impl SpaceTime {
             .count();
         let dups = msgs.iter().filter(|m| m.duplicate_of.is_some()).count();
         let mut t = format!(
-            "{}: {} nodes ({}), {} messages from {} to {} ms: {delivered} delivered, {dropped} dropped, {dups} duplicates",
+            "{}: {} nodes ({}), {} messages from {} to {} ms: {delivered} delivered, {dropped} dropped, {dups} duplicate{}",
             self.title,
             tr.nodes.len(),
             tr.nodes.iter().map(|n| n.name.as_str()).collect::<Vec<_>>().join(", "),
             msgs.len(),
             fmt_value(t0.as_ms()),
             fmt_value(t1.as_ms()),
+            if dups == 1 { "" } else { "s" },
         );
         if truncated {
             let _ = write!(t, " (first {} of {total_in_window} drawn; zoom with .window(from, to) or raise .max_messages(n))", msgs.len());
