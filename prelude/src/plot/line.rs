@@ -318,7 +318,12 @@ impl XyChart {
             &mut svg,
             &FrameOpts::new(&self.title, &xa, &ya, &legend, self.size),
         );
-        let clip = format!("clip-{}", id_hash(&format!("{}{}", self.title, w)));
+        // Ids are global where SVGs are inlined into one page: derive it from the clip rectangle
+        // itself, so figures that share an id also share the same rectangle.
+        let clip = format!(
+            "clip-{}",
+            id_hash(&format!("{}|{}|{}|{}", f.left, f.top, f.right, f.bottom))
+        );
         svg.raw(&format!(
             r#"<defs><clipPath id="{clip}"><rect x="{}" y="{}" width="{}" height="{}"/></clipPath></defs>"#,
             n(f.left - 6.0),
