@@ -452,6 +452,17 @@ pub(crate) fn draw_frame(svg: &mut Svg, o: &FrameOpts) -> Frame {
             .map(|(_, s)| text_width(s, TICK_SIZE))
             .fold(0.0, f64::max);
     let rotate = x_tick_w + 6.0 > slot;
+    // A rotated first label hangs left of its tick: keep it inside the figure.
+    let left = if rotate {
+        let first_w =
+            o.x.ticks
+                .first()
+                .map_or(0.0, |t| text_width(&t.1, TICK_SIZE));
+        let offset = if o.x.categorical { slot / 2.0 } else { 0.0 };
+        left.max((first_w * 0.79 - offset + 12.0).min(200.0))
+    } else {
+        left
+    };
     let tick_band = if rotate {
         (x_tick_w * 0.62 + 12.0).min(120.0)
     } else {

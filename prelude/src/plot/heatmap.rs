@@ -153,12 +153,17 @@ impl Heatmap {
                         Some(&Stroke::new("white", 1.0)),
                         "cell",
                     );
-                    if annotate {
-                        let size = (ch * 0.45).clamp(9.0, 13.0);
+                    let size = (ch * 0.45).clamp(9.0, 13.0);
+                    // Three significant figures, two if the cell is narrow, none if even that
+                    // does not fit (the tooltip and the text keep the value).
+                    let label = [fmt_value(*v), fmt_two_figures(*v)]
+                        .into_iter()
+                        .find(|l| text_width(l, size) + 4.0 <= cw);
+                    if let (true, Some(label)) = (annotate, label) {
                         svg.text(
                             x0 + cw / 2.0,
                             y0 + ch / 2.0 + size * 0.35,
-                            &fmt_value(*v),
+                            &label,
                             &Text::new(size).anchor(Anchor::Middle).fill(if dark {
                                 "white"
                             } else {
@@ -237,6 +242,20 @@ impl Heatmap {
             let _ = write!(t, "\n  {} = {}: {}", self.y_label, ys[yi], cells.join("  "));
         }
         Figure::from_svg(&self.title, svg.finish(), t)
+    }
+}
+
+/// `v` to two significant figures, without trailing zeros.
+fn fmt_two_figures(v: f64) -> String {
+    if v == 0.0 || !v.is_finite() || v.abs() >= 100.0 {
+        return fmt_value(v);
+    }
+    let decimals = (1 - v.abs().log10().floor() as i32).max(0) as usize;
+    let s = format!("{v:.decimals$}");
+    if s.contains('.') {
+        s.trim_end_matches('0').trim_end_matches('.').to_string()
+    } else {
+        s
     }
 }
 

@@ -320,11 +320,17 @@ impl Svg {
     /// so series stay distinguishable without colour.
     pub fn marker(&mut self, shape: usize, x: f64, y: f64, r: f64, color: &str, class: &str) {
         let c = class_attr(class);
+        // A white outline separates overlapping markers; on small ones it would wash them out.
+        let o = if r >= 3.0 {
+            r#" stroke="white" stroke-width="1""#
+        } else {
+            ""
+        };
         match shape % 4 {
             0 => {
                 let _ = writeln!(
                     self.buf,
-                    r#"<circle{c} cx="{}" cy="{}" r="{}" fill="{color}" stroke="white" stroke-width="1"/>"#,
+                    r#"<circle{c} cx="{}" cy="{}" r="{}" fill="{color}"{o}/>"#,
                     n(x),
                     n(y),
                     n(r)
@@ -334,7 +340,7 @@ impl Svg {
                 let s = r * 0.9;
                 let _ = writeln!(
                     self.buf,
-                    r#"<rect{c} x="{}" y="{}" width="{}" height="{}" fill="{color}" stroke="white" stroke-width="1"/>"#,
+                    r#"<rect{c} x="{}" y="{}" width="{}" height="{}" fill="{color}"{o}/>"#,
                     n(x - s),
                     n(y - s),
                     n(2.0 * s),
@@ -345,7 +351,7 @@ impl Svg {
                 let s = r * 1.2;
                 let _ = writeln!(
                     self.buf,
-                    r#"<path{c} d="M{},{} L{},{} L{},{} Z" fill="{color}" stroke="white" stroke-width="1"/>"#,
+                    r#"<path{c} d="M{},{} L{},{} L{},{} Z" fill="{color}"{o}/>"#,
                     n(x),
                     n(y - s),
                     n(x + s * 0.95),
@@ -358,7 +364,7 @@ impl Svg {
                 let s = r * 1.25;
                 let _ = writeln!(
                     self.buf,
-                    r#"<path{c} d="M{},{} L{},{} L{},{} L{},{} Z" fill="{color}" stroke="white" stroke-width="1"/>"#,
+                    r#"<path{c} d="M{},{} L{},{} L{},{} L{},{} Z" fill="{color}"{o}/>"#,
                     n(x),
                     n(y - s),
                     n(x + s),
