@@ -22,9 +22,10 @@ use crate::time::{ms, Time};
 use crate::trace::NodeId;
 use rand::Rng as _;
 use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
 
 /// Messages between shopper, service and card network.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub enum Pay {
     /// Shopper → service.
     Pay { order: u64 },
@@ -34,6 +35,22 @@ pub enum Pay {
     Charge { order: u64, key: Option<u64> },
     /// Card network → service.
     Charged { order: u64 },
+}
+
+/// Short, for arrow labels: `charge 2001 key` is a charge request carrying its key.
+impl fmt::Debug for Pay {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Pay::Pay { order } => write!(f, "pay {order}"),
+            Pay::Paid { order } => write!(f, "paid {order}"),
+            Pay::Charge { order, key: None } => write!(f, "charge {order}"),
+            Pay::Charge {
+                order,
+                key: Some(_),
+            } => write!(f, "charge {order} key"),
+            Pay::Charged { order } => write!(f, "charged {order}"),
+        }
+    }
 }
 
 /// The payment service (node 0).
@@ -134,7 +151,7 @@ impl Shopper {
             return;
         }
         self.done += 1;
-        let order = ctx.id() as u64 * 1_000_000 + self.done;
+        let order = ctx.id() as u64 * 1_000 + self.done;
         let op = ctx.invoke(OpKind::Other(format!("pay for order {order}")));
         self.current = Some((order, op, 1));
         ctx.send(0, Pay::Pay { order });
@@ -183,10 +200,10 @@ pub fn payments(keys: bool, crash: f64, loss: f64, orders: u64) -> Sim<Pay> {
         .delay(crate::net::Delay::uniform(1.0, 5.0))
         .loss(loss);
     Sim::new(net)
-        .names(["service", "card network", "shopper"])
         .node(move |_| PaymentService::new(keys, crash))
         .node(|_| CardNetwork::default())
         .client(move |_| Shopper::new(orders))
+        .names(["service", "card network", "shopper"])
 }
 
 /// What happened to the money in one run.

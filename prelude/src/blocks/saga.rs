@@ -253,9 +253,9 @@ impl Node<SagaMsg> for Orchestrator {
 pub fn saga(orders: u64, compensate: bool, fail: f64, loss: f64) -> Sim<SagaMsg> {
     let net = Net::new().delay(Delay::uniform(1.0, 5.0)).loss(loss);
     Sim::new(net)
-        .names(["stock", "payment", "courier", "orchestrator"])
         .nodes(3, move |_| StepService::new(fail))
         .client(move |_| Orchestrator::new(orders, compensate))
+        .names(["stock", "payment", "courier", "orchestrator"])
         .until(crate::time::secs(600))
 }
 
