@@ -8,8 +8,8 @@
 //! always take effect just before it returns).
 //!
 //! Then the common shapes are named directly — a value nobody wrote, a failed write made
-//! visible, a value from the future, a stale read — each with the two or three operations that
-//! prove it. Anything else gets the values the register could have held instead, and a
+//! visible, a value from the future, a stale read (directly, or via another client that saw a
+//! newer value) — each with the two to four operations that prove it. Anything else gets the values the register could have held instead, and a
 //! minimal set of successful operations that still conflict when any other operation may be
 //! left out (found by letting them be skipped one at a time, latest first).
 
@@ -250,6 +250,11 @@ fn named_shape<'h>(kh: &KeyHistory<'h>, c: &'h Op) -> Option<(String, Vec<&'h Op
         );
         return Some((sentence(text), vec![first]));
     }
+    let last = possible
+        .iter()
+        .copied()
+        .max_by_key(|w| (w.completed, w.id))?;
+    let last_done = last.completed.unwrap_or(Time::MAX);
     // Stale: something else was established after every write of v and before c began.
     let x = others()
         .filter(|x| {
@@ -257,19 +262,57 @@ fn named_shape<'h>(kh: &KeyHistory<'h>, c: &'h Op) -> Option<(String, Vec<&'h Op
                 && precedes(x, c)
                 && possible.iter().all(|w| precedes(w, x))
         })
-        .max_by_key(|x| (x.completed, x.id))?;
-    let last = possible
-        .iter()
-        .copied()
-        .max_by_key(|w| (w.completed, w.id))?;
-    let (proof, noun) = evidence(x);
+        .max_by_key(|x| (x.completed, x.id));
+    if let Some(x) = x {
+        let (proof, noun) = evidence(x);
+        let text = format!(
+            "{intro}, but {proof}, before it began, and every write of {v} had finished before \
+             that {noun} started (the last, by c{}, at {last_done}), so key {key} could no \
+             longer hold {v}.",
+            last.client,
+        );
+        return Some((sentence(text), vec![last, x]));
+    }
+    // Stale, one step removed: an operation saw u after every write of v had finished, so u
+    // was written after them; and every write of u finished before c began.
+    let (r, u, last_u) = others()
+        .filter_map(|r| {
+            let u = match (&r.kind, &r.outcome) {
+                (OpKind::Read { .. }, Outcome::Ok(Some(u))) => *u,
+                (OpKind::Cas { expected, .. }, Outcome::Ok(_)) => *expected,
+                _ => return None,
+            };
+            if u == v || !possible.iter().all(|w| precedes(w, r)) {
+                return None;
+            }
+            let u_writers: Vec<&Op> = others()
+                .filter(|o| o.id != r.id && o.outcome != Outcome::Fail && written(o) == Some(u))
+                .collect();
+            if !u_writers.iter().all(|w| precedes(w, c)) {
+                return None;
+            }
+            let last_u = u_writers.into_iter().max_by_key(|w| (w.completed, w.id))?;
+            Some((r, u, last_u))
+        })
+        .max_by_key(|(r, _, _)| (r.completed, r.id))?;
+    let saw = match r.kind {
+        OpKind::Cas { expected, new, .. } => {
+            format!(
+                "the compare-and-set {expected}→{new} by c{} found {u}",
+                r.client
+            )
+        }
+        _ => format!("the read by c{} from {} returned {u}", r.client, r.invoked),
+    };
     let text = format!(
-        "{intro}, but {proof}, before it began, and every write of {v} had finished before \
-         that {noun} started (the last, by c{}, at {}), so key {key} could no longer hold {v}.",
+        "{intro}, but {saw} after every write of {v} had finished (the last, by c{}, at \
+         {last_done}), so {u} was written later; and every write of {u} had finished before \
+         this began (the last, by c{}, at {}), so key {key} could no longer hold {v}.",
         last.client,
-        last.completed.unwrap_or(Time::MAX)
+        last_u.client,
+        last_u.completed.unwrap_or(Time::MAX)
     );
-    Some((sentence(text), vec![last, x]))
+    Some((sentence(text), vec![last, r, last_u]))
 }
 
 /// Any other violation: the values the register could have held, and a small conflicting set.
