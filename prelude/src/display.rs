@@ -4,8 +4,9 @@
 //!
 //! - **evcxr's** (any Rust kernel built on evcxr, and ours): a value whose type has
 //!   `pub fn evcxr_display(&self)` is shown by printing blocks
-//!   `EVCXR_BEGIN_CONTENT <mime>` … `EVCXR_END_CONTENT` on stdout. [`Figure`](crate::plot::Figure)
-//!   and [`Table`] do this, so the last expression of a cell renders inline.
+//!   `EVCXR_BEGIN_CONTENT <mime>` … `EVCXR_END_CONTENT` on stdout. Figures and every figure
+//!   builder ([`crate::plot`]), [`Table`] (HTML), and traces and histories (as their diagrams)
+//!   do this, so the last expression of a cell renders inline.
 //! - **Faultline's kernel** sets `FAULTLINE_KERNEL=1` and understands one stdout line per
 //!   display action, which is how a cell shows several figures ([`Figure::show`]) and a bar
 //!   that updates in place ([`Progress`]):

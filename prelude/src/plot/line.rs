@@ -27,7 +27,7 @@ struct Series {
     kind: Kind,
 }
 
-/// A line, step or scatter chart. Start with [`line`] or [`scatter`].
+/// A line, step or scatter chart. Start with [`line()`] or [`scatter`].
 #[derive(Clone, Debug)]
 pub struct XyChart {
     title: String,

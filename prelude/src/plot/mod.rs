@@ -22,7 +22,7 @@
 //!
 //! | kind | builder | for |
 //! |---|---|---|
-//! | line, step, scatter | [`line`], [`scatter`] → [`XyChart`] | metrics vs a parameter, with 95% CI bands or error bars; values over time |
+//! | line, step, scatter | [`line()`], [`scatter`] → [`XyChart`] | metrics vs a parameter, with 95% CI bands or error bars; values over time |
 //! | bar | [`bar`] → [`BarChart`] | grouped, horizontal, log scale (the latency ladder) |
 //! | histogram | [`histogram`] → [`Histogram`] | a latency distribution with p50/p99 marked |
 //! | CDF | [`cdf`] → [`Cdf`] | comparing distributions, p50/p99 marked |
