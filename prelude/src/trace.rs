@@ -94,6 +94,9 @@ pub struct TraceEvent {
     pub kind: EventKind,
 }
 
+/// A partition in force from `.0` to `.1`, cutting the directed links in `.2`.
+pub type PartitionInterval = (Time, Time, Vec<(NodeId, NodeId)>);
+
 /// The full record of one traced run.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Trace {
@@ -140,7 +143,7 @@ impl Trace {
     }
 
     /// Time intervals during which some partition was in force, with the links it cut.
-    pub fn partition_intervals(&self) -> Vec<(Time, Time, Vec<(NodeId, NodeId)>)> {
+    pub fn partition_intervals(&self) -> Vec<PartitionInterval> {
         let mut out = Vec::new();
         let mut open: Option<(Time, Vec<(NodeId, NodeId)>)> = None;
         for e in &self.events {
@@ -212,7 +215,7 @@ impl fmt::Display for Trace {
             let who = e.node.map(|n| self.name(n)).unwrap_or("net");
             lines.push((e.at, 2, format!("{who}  {:?}", e.kind)));
         }
-        lines.sort_by(|x, y| (x.0, x.1).cmp(&(y.0, y.1)));
+        lines.sort_by_key(|x| (x.0, x.1));
         for (t, _, text) in lines {
             writeln!(f, "{:>12}  {text}", t.to_string())?;
         }

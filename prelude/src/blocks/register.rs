@@ -262,7 +262,7 @@ impl Node<Quorum> for QuorumClient {
                 if *acks < r {
                     return;
                 }
-                let (version, value) = best.clone();
+                let (version, value) = *best;
                 if cur.is_write {
                     let v = Some(cur.new_value);
                     self.store(ctx, (version.0 + 1, me), v);
