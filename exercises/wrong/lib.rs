@@ -1,18 +1,97 @@
 //! Deliberately wrong implementations. Each file copies a reference solution, breaks one
 //! thing, and says in `MUST_FAIL` which properties the grader must then fail — exactly those.
-//! The self-check (`grader/tests/selfcheck.rs`) grades every one; [`corpus`] lists them.
+//! The self-check (`grader/tests/selfcheck.rs`) grades every one against that annotation.
 
-pub mod retries {}
-pub mod idempotency {}
-pub mod quorums {}
+// Breaking code leaves fields and arguments unused.
+#![allow(unused_variables, dead_code)]
 
-/// Every wrong implementation with the grade it got: see the self-check.
-pub fn corpus() -> Vec<(
-    &'static str,
-    &'static str,
-    &'static [&'static str],
-    Vec<&'static str>,
-    String,
-)> {
-    vec![]
+pub mod retries {
+    pub mod backoff_jitter_then_cap;
+    pub mod backoff_linear;
+    pub mod backoff_no_cap;
+    pub mod backoff_no_jitter;
+    pub mod backoff_overflow;
+    pub mod budget_never_refills;
+    pub mod budget_no_cap;
+    pub mod budget_unlimited;
+    pub mod call_gives_up_after_busy;
+    pub mod call_ignores_deadline;
+    pub mod call_no_pause;
+    pub mod call_one_attempt_too_many;
+    pub mod call_retries_invalid;
+    pub mod call_retries_non_idempotent;
+    pub mod call_unknown_as_failed;
+}
+
+pub mod idempotency {
+    pub mod consumer_acks_early;
+    pub mod consumer_mark_in_memory;
+    pub mod consumer_no_order;
+    pub mod key_store_global_keys;
+    pub mod key_store_ignores_payload;
+    pub mod key_store_memory_only;
+    pub mod key_store_recorded_after_effect;
+    pub mod key_store_stuck_in_progress;
+    pub mod payment_intent_in_memory;
+    pub mod payment_new_intent_per_retry;
+    pub mod payment_unknown_as_declined;
+}
+
+pub mod quorums {
+    pub mod arithmetic_byzantine_2f1;
+    pub mod arithmetic_half_quorum;
+    pub mod arithmetic_no_size_check;
+    pub mod arithmetic_rw_ge_n;
+    pub mod read_repair_local_counter;
+    pub mod read_repair_no_repair;
+    pub mod read_repair_no_tiebreak;
+    pub mod replicas_counts_messages;
+    pub mod replicas_first_reply;
+    pub mod replicas_stale_replies;
+    pub mod replicas_waits_for_all;
+}
+
+/// Calls `$m!` with the whole corpus, one `exercise, Impls field, bind macro, module;` each.
+macro_rules! for_each_wrong {
+    ($m:ident) => {
+        $m! {
+            "retries::backoff", backoff, bind_backoff, wrong::retries::backoff_no_cap;
+            "retries::backoff", backoff, bind_backoff, wrong::retries::backoff_no_jitter;
+            "retries::backoff", backoff, bind_backoff, wrong::retries::backoff_overflow;
+            "retries::backoff", backoff, bind_backoff, wrong::retries::backoff_jitter_then_cap;
+            "retries::backoff", backoff, bind_backoff, wrong::retries::backoff_linear;
+            "retries::call", call, bind_call, wrong::retries::call_one_attempt_too_many;
+            "retries::call", call, bind_call, wrong::retries::call_unknown_as_failed;
+            "retries::call", call, bind_call, wrong::retries::call_retries_non_idempotent;
+            "retries::call", call, bind_call, wrong::retries::call_ignores_deadline;
+            "retries::call", call, bind_call, wrong::retries::call_no_pause;
+            "retries::call", call, bind_call, wrong::retries::call_retries_invalid;
+            "retries::call", call, bind_call, wrong::retries::call_gives_up_after_busy;
+            "retries::budget", budget, bind_budget, wrong::retries::budget_no_cap;
+            "retries::budget", budget, bind_budget, wrong::retries::budget_unlimited;
+            "retries::budget", budget, bind_budget, wrong::retries::budget_never_refills;
+            "idempotency::key_store", key_store, bind_key_store, wrong::idempotency::key_store_memory_only;
+            "idempotency::key_store", key_store, bind_key_store, wrong::idempotency::key_store_recorded_after_effect;
+            "idempotency::key_store", key_store, bind_key_store, wrong::idempotency::key_store_global_keys;
+            "idempotency::key_store", key_store, bind_key_store, wrong::idempotency::key_store_ignores_payload;
+            "idempotency::key_store", key_store, bind_key_store, wrong::idempotency::key_store_stuck_in_progress;
+            "idempotency::payment", payment, bind_payment, wrong::idempotency::payment_intent_in_memory;
+            "idempotency::payment", payment, bind_payment, wrong::idempotency::payment_new_intent_per_retry;
+            "idempotency::payment", payment, bind_payment, wrong::idempotency::payment_unknown_as_declined;
+            "idempotency::consumer", consumer, bind_consumer, wrong::idempotency::consumer_mark_in_memory;
+            "idempotency::consumer", consumer, bind_consumer, wrong::idempotency::consumer_no_order;
+            "idempotency::consumer", consumer, bind_consumer, wrong::idempotency::consumer_acks_early;
+            "quorums::arithmetic", arithmetic, bind_arithmetic, wrong::quorums::arithmetic_half_quorum;
+            "quorums::arithmetic", arithmetic, bind_arithmetic, wrong::quorums::arithmetic_rw_ge_n;
+            "quorums::arithmetic", arithmetic, bind_arithmetic, wrong::quorums::arithmetic_byzantine_2f1;
+            "quorums::arithmetic", arithmetic, bind_arithmetic, wrong::quorums::arithmetic_no_size_check;
+            "quorums::replicas", replicas, bind_replicas, wrong::quorums::replicas_first_reply;
+            "quorums::replicas", replicas, bind_replicas, wrong::quorums::replicas_counts_messages;
+            "quorums::replicas", replicas, bind_replicas, wrong::quorums::replicas_waits_for_all;
+            "quorums::replicas", replicas, bind_replicas, wrong::quorums::replicas_stale_replies;
+            "quorums::read_repair", read_repair, bind_read_repair, wrong::quorums::read_repair_no_repair;
+            "quorums::read_repair", read_repair, bind_read_repair, wrong::quorums::read_repair_no_tiebreak;
+            "quorums::read_repair", read_repair, bind_read_repair, wrong::quorums::read_repair_local_counter;
+        }
+    };
 }

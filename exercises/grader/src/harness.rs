@@ -5,8 +5,9 @@ use crate::Impls;
 use std::cell::RefCell;
 use std::fmt;
 use std::panic::{self, AssertUnwindSafe};
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Once;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Mutex, Once};
+use std::time::{Duration, Instant};
 
 /// One scenario an exercise is graded on.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -253,8 +254,13 @@ fn tidy_path(at: &str) -> String {
     }
 }
 
-/// Grades one exercise on `cases`.
-pub fn grade_exercise(impls: &Impls, ex: &Exercise, cases: &[Case]) -> ExerciseResult {
+/// Grades one exercise on `cases`, telling `starting` about each case before it runs.
+pub fn grade_exercise(
+    impls: &Impls,
+    ex: &Exercise,
+    cases: &[Case],
+    starting: &dyn Fn(&Case),
+) -> ExerciseResult {
     let mut props: Vec<PropResult> = ex
         .props
         .iter()
@@ -265,6 +271,7 @@ pub fn grade_exercise(impls: &Impls, ex: &Exercise, cases: &[Case]) -> ExerciseR
         })
         .collect();
     for case in cases {
+        starting(case);
         let mut judge = Judge::default();
         let outcome = catch(|| (ex.check)(impls, case, &mut judge));
         for p in props.iter_mut() {
@@ -303,6 +310,36 @@ pub fn grade_exercise(impls: &Impls, ex: &Exercise, cases: &[Case]) -> ExerciseR
     ExerciseResult { id: ex.id, props }
 }
 
+/// What each worker is grading right now, and since when (for the watchdog).
+type Running = Mutex<Vec<Option<(&'static str, Case, Instant)>>>;
+
+/// How long one case may run before the grader calls it an endless loop.
+const STUCK: Duration = Duration::from_secs(30);
+
+/// Ends the process with an explanation if a case runs for longer than [`STUCK`]: a loop in
+/// the code under test cannot be interrupted, but it should not hang the grade silently.
+fn watchdog(running: &Running, done: &AtomicBool) {
+    while !done.load(Ordering::Relaxed) {
+        std::thread::sleep(Duration::from_millis(200));
+        let stuck = running
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter()
+            .flatten()
+            .find(|(_, _, since)| since.elapsed() > STUCK)
+            .map(|(id, case, _)| (*id, case.clone()));
+        if let Some((id, case)) = stuck {
+            eprintln!(
+                "\n✗ {id}: {case} has run for {} s without finishing — an endless loop in your code?\n  \
+                 Replay it: `cargo test -- {id} {}`",
+                STUCK.as_secs(),
+                case.flag()
+            );
+            std::process::exit(3);
+        }
+    }
+}
+
 /// Grades `exercises` on two threads; `only` replaces every exercise's cases with one case.
 pub fn grade(impls: &Impls, exercises: &[&Exercise], only: Option<&Case>) -> Vec<ExerciseResult> {
     let next = AtomicUsize::new(0);
@@ -310,10 +347,14 @@ pub fn grade(impls: &Impls, exercises: &[&Exercise], only: Option<&Case>) -> Vec
         .map(|n| n.get())
         .unwrap_or(2)
         .clamp(1, exercises.len().max(1));
+    let running: Running = Mutex::new(vec![None; threads]);
+    let finished = AtomicBool::new(false);
     let mut results: Vec<(usize, ExerciseResult)> = std::thread::scope(|s| {
+        s.spawn(|| watchdog(&running, &finished));
         let workers: Vec<_> = (0..threads)
-            .map(|_| {
-                s.spawn(|| {
+            .map(|w| {
+                let (running, next) = (&running, &next);
+                s.spawn(move || {
                     let mut done = Vec::new();
                     loop {
                         let i = next.fetch_add(1, Ordering::Relaxed);
@@ -322,16 +363,22 @@ pub fn grade(impls: &Impls, exercises: &[&Exercise], only: Option<&Case>) -> Vec
                             Some(c) => vec![c.clone()],
                             None => ex.cases(),
                         };
-                        done.push((i, grade_exercise(impls, ex, &cases)));
+                        let r = grade_exercise(impls, ex, &cases, &|case| {
+                            running.lock().unwrap_or_else(|e| e.into_inner())[w] =
+                                Some((ex.id, case.clone(), Instant::now()));
+                        });
+                        done.push((i, r));
                     }
                     done
                 })
             })
             .collect();
-        workers
+        let all = workers
             .into_iter()
             .flat_map(|w| w.join().expect("grader thread"))
-            .collect()
+            .collect();
+        finished.store(true, Ordering::Relaxed);
+        all
     });
     results.sort_by_key(|(i, _)| *i);
     results.into_iter().map(|(_, r)| r).collect()

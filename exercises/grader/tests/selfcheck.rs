@@ -10,6 +10,7 @@ mod stubs;
 mod solutions;
 
 #[path = "../../wrong/lib.rs"]
+#[macro_use]
 mod wrong;
 
 use faultline_grader::harness::{grade, Kind};
@@ -90,7 +91,7 @@ macro_rules! corpus {
 
 #[test]
 fn each_wrong_implementation_fails_exactly_its_properties() {
-    let results = wrong::corpus();
+    let results = for_each_wrong!(corpus);
     let mut problems = String::new();
     for (id, module, must, got, report) in &results {
         let mut want = must.to_vec();

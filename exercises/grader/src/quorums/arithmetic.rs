@@ -98,9 +98,12 @@ fn truth_nodes_for_byzantine(f: usize) -> usize {
         .expect("some n")
 }
 
+/// Cluster sizes, fault counts, and (n, r, w) triples to ask about.
+type Inputs = (Vec<usize>, Vec<usize>, Vec<(usize, usize, usize)>);
+
 fn check(impls: &Impls, case: &Case, j: &mut Judge) {
     let b = &impls.arithmetic;
-    let (ns, fs, triples): (Vec<usize>, Vec<usize>, Vec<(usize, usize, usize)>) = match case {
+    let (ns, fs, triples): Inputs = match case {
         Case::Schedule(_) => {
             let ns: Vec<usize> = (1..=12).collect();
             let triples = ns

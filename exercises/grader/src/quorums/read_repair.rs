@@ -290,11 +290,12 @@ fn setup(case: &Case) -> Setup {
     };
     let calm = Net::new().delay(Delay::constant(2.0));
     match case {
-        // The writer (node 3) reaches replica 0 fast and the others slowly; reader 4 then
-        // reads replicas 0 and 1, and reader 5, right after it, replicas 1 and 2.
+        // The writer (node 3) reaches replica 0 fast and the others slowly, so for a while only
+        // replica 0 has the new value; reader 4 hears replicas 0 and 1 first, reader 5 hears
+        // replicas 1 and 2 first. Both read again and again.
         Case::Schedule("new-old-inversion") => Setup {
             n: 3,
-            clients: vec![vec![Some(1_001)], vec![None, None], vec![None, None, None]],
+            clients: vec![vec![Some(1_001)], vec![None; 40], vec![None; 40]],
             net: calm
                 .link(3, 1, Link::default().delay(Delay::constant(200.0)))
                 .link(3, 2, Link::default().delay(Delay::constant(200.0)))

@@ -1,0 +1,37 @@
+//! Wrong on purpose (idempotency::consumer): the high-water mark lives in memory, lost in a crash.
+
+/// The properties the grader must fail for this implementation, and no others.
+pub const MUST_FAIL: &[&str] = &["applies-each-once", "applies-everything"];
+
+pub use faultline_grader::idempotency::consumer::{Db, Delivery, Verdict};
+
+pub struct Consumer {
+    applied: std::collections::BTreeMap<u32, u64>,
+}
+
+impl Consumer {
+    pub fn recover(_db: &Db) -> Consumer {
+        // Everything we need is the per-stream high-water mark, kept in the Db.
+        Consumer {
+            applied: Default::default(),
+        }
+    }
+
+    pub fn on_delivery(&mut self, db: &mut Db, d: Delivery) -> Verdict {
+        let key = format!("applied/{}", d.stream);
+        let _ = &key;
+        let applied = self.applied.get(&d.stream).copied().unwrap_or(0);
+        if d.seq <= applied {
+            // A duplicate or a redelivery: its effect is already in the table.
+            Verdict::Ack
+        } else if d.seq == applied + 1 {
+            // The effect and the mark, in one atomic step.
+            db.append(d.stream, d.item);
+            self.applied.insert(d.stream, d.seq);
+            Verdict::Ack
+        } else {
+            // Early: an earlier message is missing. Have this one delivered again later.
+            Verdict::Nack
+        }
+    }
+}
