@@ -21,7 +21,7 @@
 //!
 //! Figures carry `image/svg+xml` and a `text/plain` summary, and no `image/png`: rasterising
 //! in the prelude (resvg with an embedded font) measured +20 s CPU on a clean debug build and
-//! +46 s on a release build, against +3 s and +6 s for all of plotting, and adds a ~750 KB font.
+//! +46 s on a release build, against +3.5 s and +7 s for all of plotting, and adds a ~750 KB font.
 //! SVG is enough where it matters: outputs made live always render, notebooks are committed
 //! without outputs, and a stored notebook the user saved is trusted; elsewhere the text summary
 //! shows. The kernel could add PNG on its side if stored outputs ever need it.
