@@ -595,3 +595,42 @@ fn time_axes_pick_a_readable_unit() {
     .figure();
     assert_text(tiny.svg(), "time (µs)");
 }
+
+#[test]
+fn pauses_in_flight_messages_and_one_way_cuts_are_drawn() {
+    let mut trace = three_node_trace();
+    trace.messages.push(MsgRecord {
+        id: 6,
+        from: 1,
+        to: 0,
+        label: "Late".into(),
+        sent_at: ms(42),
+        fate: Fate::InFlight,
+        duplicate_of: None,
+    });
+    trace.events.push(TraceEvent {
+        at: ms(2),
+        node: Some(0),
+        local: ms(2),
+        kind: EventKind::Pause { until: ms(5) },
+    });
+    trace
+        .events
+        .retain(|e| !matches!(e.kind, EventKind::Partition { .. }));
+    trace.events.insert(
+        0,
+        TraceEvent {
+            at: ms(15),
+            node: None,
+            local: ms(15),
+            kind: EventKind::Partition { cut: vec![(0, 1)] },
+        },
+    );
+    let fig = trace.diagram().figure();
+    let svg = fig.svg();
+    assert_well_formed(svg);
+    assert_eq!(count(svg, "pause-band"), 1);
+    assert_eq!(count(svg, "msg inflight"), 1);
+    assert_text(svg, "in flight");
+    assert_text(svg, "partition: alpha→beta cut");
+}
