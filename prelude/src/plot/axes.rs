@@ -181,12 +181,11 @@ impl AxisSpec {
                 }
                 for m in 2..10 {
                     let v = base * m as f64;
-                    if v > lo && v < hi {
-                        if decades <= 3 && (m == 2 || m == 5) {
-                            ticks.push((v, fmt_tick(v, base)));
-                        } else if decades <= 6 {
-                            minor.push(v);
-                        }
+                    let inside = v >= lo * 0.999 && v <= hi * 1.001;
+                    if inside && decades <= 3 && (m == 2 || m == 5) {
+                        ticks.push((v, fmt_tick(v, base)));
+                    } else if v > lo && v < hi && decades <= 6 {
+                        minor.push(v);
                     }
                 }
             }
@@ -662,7 +661,7 @@ mod tests {
         assert_eq!(labels, ["1", "100", "10k", "1M", "100M"]);
         let a = AxisSpec::numeric(1.0, 80.0, true, "", 8, false);
         let labels: Vec<&str> = a.ticks.iter().map(|t| t.1.as_str()).collect();
-        assert_eq!(labels, ["1", "2", "5", "10", "20", "50", "100"]);
+        assert_eq!(labels, ["0.5", "1", "2", "5", "10", "20", "50", "100"]);
     }
 
     #[test]
