@@ -138,10 +138,17 @@ pub fn clear_output(wait: bool) {
 
 static NEXT_ID: AtomicU64 = AtomicU64::new(0);
 
-/// A fresh display id, unique in this process.
+/// A fresh display id, unique across the notebook.
+///
+/// A counter alone is not enough: evcxr links this crate into every cell's library, so each
+/// cell has its own copy of the counter, and Jupyter applies an update to every output with the
+/// id — a second sweep would redraw the first one's bar. The wall clock tells the cells apart.
 pub fn new_display_id(kind: &str) -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
     format!(
-        "faultline-{kind}-{}-{}",
+        "faultline-{kind}-{}-{nanos:x}-{}",
         std::process::id(),
         NEXT_ID.fetch_add(1, Ordering::Relaxed)
     )
@@ -241,6 +248,8 @@ pub struct Progress {
     last_render: Option<Instant>,
     id: String,
     shown: bool,
+    /// What was last drawn: an identical redraw is skipped.
+    last_text: Option<String>,
 }
 
 impl std::fmt::Debug for Progress {
@@ -285,6 +294,7 @@ impl Progress {
             last_render: None,
             id: new_display_id("progress"),
             shown: false,
+            last_text: None,
         };
         if kernel {
             p.render(false);
@@ -356,6 +366,10 @@ impl Progress {
 
     fn render(&mut self, finished: bool) {
         let text = self.text(finished);
+        if self.last_text.as_deref() == Some(text.as_str()) {
+            return;
+        }
+        self.last_text = Some(text.clone());
         let _ = if self.kernel {
             let op = if self.shown {
                 DisplayOp::Update
@@ -534,6 +548,20 @@ mod tests {
                 line(DisplayOp::Update, bar(1, "25%")),
                 line(DisplayOp::Update, bar(4, "100%")),
             ]
+        );
+    }
+
+    #[test]
+    fn display_ids_are_unique_and_identical_redraws_are_skipped() {
+        assert_ne!(new_display_id("x"), new_display_id("x"));
+        let buf = Buf::default();
+        let mut p = Progress::to_writer("s", 2, true, Box::new(buf.clone()), Duration::ZERO);
+        p.set(2);
+        p.finish();
+        assert_eq!(
+            buf.lines().len(),
+            2,
+            "set(total) then finish draw the same bar once"
         );
     }
 
