@@ -72,7 +72,13 @@ fn compile_errors(errors: &[CompilationError], cell: &str) -> Failure {
             }
         }
         for help in error.help() {
-            text.push_str(&format!("  = {BOLD}help{RESET}: {help}\n"));
+            // rustc's suggestion (e.g. a `use` line) follows the help text after a blank line.
+            let mut lines = help.lines().filter(|l| !l.trim().is_empty());
+            let first = lines.next().unwrap_or_default();
+            text.push_str(&format!("  = {BOLD}help{RESET}: {first}\n"));
+            for suggestion in lines {
+                text.push_str(&format!("      {suggestion}\n"));
+            }
         }
         traceback.push(text);
     }

@@ -299,6 +299,9 @@ impl Evaluator {
         let mut callbacks = EvalCallbacks {
             input_reader: &move |asked| {
                 if !allow_stdin {
+                    let note = "faultline kernel: this front end does not accept input; read an empty line\n";
+                    let content = json!({ "name": "stderr", "text": note });
+                    let _ = events.send(Event::Iopub(request.child("stream", &session, content)));
                     return String::new();
                 }
                 while input.try_recv().is_ok() {}
