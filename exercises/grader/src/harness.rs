@@ -228,7 +228,7 @@ pub fn catch<T>(f: impl FnOnce() -> T) -> Result<T, (Kind, String)> {
         if msg.starts_with("not yet implemented") {
             (
                 Kind::NotImplemented,
-                format!("not implemented yet: the todo!() at {at}"),
+                format!("not implemented yet: fill in the todo!() at {at}"),
             )
         } else {
             (Kind::Panicked, format!("your code panicked at {at}: {msg}"))

@@ -23,9 +23,8 @@ fn hint_line(id: &str) -> String {
     )
 }
 
-fn not_implemented_line(id: &str, f: &Failure) -> String {
-    let file = info::get(id).map_or("its file".to_string(), |i| i.file.clone());
-    format!("{} — fill in {file}", f.message)
+fn not_implemented_line(f: &Failure) -> String {
+    f.message.clone()
 }
 
 /// The terminal report.
@@ -50,7 +49,7 @@ pub fn text(results: &[ExerciseResult], ctx: &Context) -> String {
                     out,
                     "  {mark} {:<26} 0/{total}  {}",
                     r.id,
-                    not_implemented_line(r.id, f)
+                    not_implemented_line(f)
                 );
             }
             None => {
@@ -85,7 +84,7 @@ pub fn text(results: &[ExerciseResult], ctx: &Context) -> String {
                 .expect("an incomplete exercise has a failure");
             let _ = writeln!(out, "\nFirst failure: {} — {}", r.id, prop.name);
             if f.kind == Kind::NotImplemented && r.passed() == 0 {
-                let _ = writeln!(out, "  {}", not_implemented_line(r.id, f));
+                let _ = writeln!(out, "  {}", not_implemented_line(f));
                 if let Some(m) = info::get(r.id) {
                     let _ = writeln!(out, "  The exercise: {}", m.summary);
                 }

@@ -277,6 +277,8 @@ struct Setup {
     faults: Faults,
     /// Whether every operation should find a quorum (false: judge timeouts instead).
     available: bool,
+    /// The scenario, in words.
+    story: &'static str,
 }
 
 fn setup(case: &Case) -> Setup {
@@ -293,6 +295,7 @@ fn setup(case: &Case) -> Setup {
             net: calm,
             faults: Faults::new().crash_at(Time::ZERO, 2),
             available: true,
+            story: "replica 2 is down",
         },
         // Replica 0 is slow: its replies arrive during later operations.
         Case::Schedule("stale-replies") => Setup {
@@ -302,6 +305,7 @@ fn setup(case: &Case) -> Setup {
             }),
             faults: Faults::new(),
             available: true,
+            story: "replica 0's replies take 45 ms, so they arrive during later operations",
         },
         // Every message is delivered twice; replica 2 is down.
         Case::Schedule("duplicated-acks") => Setup {
@@ -312,12 +316,14 @@ fn setup(case: &Case) -> Setup {
                 .crash_at(Time::ZERO, 4)
                 .crash_at(Time::ZERO, 2),
             available: false,
+            story: "every message is delivered twice, and replicas 2, 3 and 4 are down",
         },
         Case::Schedule(_) => Setup {
             cfg: cfg(5, 3, 3),
             net: calm,
             faults: Faults::new().partition_at(Time::ZERO, [vec![0, 1, 5, 6, 7], vec![2, 3, 4]]),
             available: false,
+            story: "the clients are cut off from replicas 2, 3 and 4",
         },
         Case::Seed(_) => {
             let mut r = rng(trial_seed(0x9E9, case.seed()));
@@ -354,6 +360,7 @@ fn setup(case: &Case) -> Setup {
                 net,
                 faults,
                 available: true,
+                story: "up to n - max(r, w) replicas crash, one replica is slow, messages are duplicated and reordered",
             }
         }
     }
@@ -387,8 +394,8 @@ fn check(impls: &Impls, case: &Case, j: &mut Judge) {
     sim.faults(s.faults).until(secs(60)).run_fast(case.seed());
     let log = lock(&log);
     let setting = format!(
-        "n = {}, r = {}, w = {}, timeout {}",
-        cfg.n, cfg.r, cfg.w, cfg.timeout
+        "n = {}, r = {}, w = {}, timeout {}; {}",
+        cfg.n, cfg.r, cfg.w, cfg.timeout, s.story
     );
     // Pair each client's operations with their outcomes, in order.
     for c in 0..3 {

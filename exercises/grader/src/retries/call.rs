@@ -437,7 +437,7 @@ fn check(impls: &Impls, case: &Case, j: &mut Judge) {
 fn describe(plan: &Plan, l: &CallLog) -> String {
     let p = plan.policy;
     let mut story = format!(
-        "{} request, timeout {}, pause {}, max {} attempts, deadline {}",
+        "{} request; timeout {}, pause {}, max {} attempts, deadline {}",
         if plan.request.idempotent {
             "an idempotent"
         } else {
@@ -448,21 +448,44 @@ fn describe(plan: &Plan, l: &CallLog) -> String {
         p.max_attempts,
         p.deadline
     );
+    // A timeline of what was sent, what the server did, and what the caller received.
+    let mut events: Vec<(Time, u8, String)> = Vec::new();
     for (k, t) in l.sends.iter().enumerate() {
         let a = k as u32 + 1;
         let server = match plan.act(a) {
-            Act::Execute => "executed it and replied".to_string(),
-            Act::Slow(d) => format!("executed it and replied {d} later"),
-            Act::ReplyLost => "executed it; the reply was lost".to_string(),
-            Act::RequestLost => "never got it (request lost)".to_string(),
-            Act::Busy => "replied Busy".to_string(),
-            Act::Invalid => "replied Invalid".to_string(),
+            Act::Execute => "the server executed it and replied".to_string(),
+            Act::Slow(d) => format!("the server executed it and replied {d} later"),
+            Act::ReplyLost => "the server executed it; the reply was lost".to_string(),
+            Act::RequestLost => "the request was lost".to_string(),
+            Act::Busy => "the server refused it: Busy".to_string(),
+            Act::Invalid => "the server refused it: Invalid".to_string(),
         };
-        story += &format!("; attempt {a} sent at {t}: the server {server}");
+        events.push((*t, 0, format!("{t}: attempt {a} sent ({server})")));
     }
-    if let Some((t, o)) = l.finished.first() {
-        story += &format!("; you finished {o:?} at {t}");
+    let mut seen = Vec::new();
+    for (t, a, r) in &l.replies {
+        let again = if seen.contains(a) {
+            " again (a duplicate or a late copy)"
+        } else {
+            ""
+        };
+        seen.push(*a);
+        events.push((
+            *t,
+            1,
+            format!("{t}: you received {r:?} for attempt {a}{again}"),
+        ));
     }
+    for (t, o) in &l.finished {
+        events.push((*t, 2, format!("{t}: you finished {o:?}")));
+    }
+    events.sort_by_key(|(t, k, _)| (*t, *k));
+    story += ". Timeline: ";
+    story += &events
+        .into_iter()
+        .map(|e| e.2)
+        .collect::<Vec<_>>()
+        .join("; ");
     story
 }
 
