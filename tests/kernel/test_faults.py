@@ -46,8 +46,12 @@ def test_compile_error_points_at_the_cell_line(kernel):
 
 def test_interrupt_stops_a_runaway_cell_and_the_kernel_recovers(kernel):
     kernel.execute("let before: i32 = 7;")
-    msg_id = kernel.kc.execute("loop { std::hint::spin_loop(); }")
-    time.sleep(3)  # let it compile and start spinning
+    msg_id = kernel.kc.execute('println!("spinning"); loop { std::hint::spin_loop(); }')
+    deadline = time.monotonic() + 120
+    while True:  # interrupt once it runs, not while it compiles
+        msg = kernel.kc.get_iopub_msg(timeout=max(0.1, deadline - time.monotonic()))
+        if msg["msg_type"] == "stream" and "spinning" in msg["content"]["text"]:
+            break
     started = time.monotonic()
     kernel.km.interrupt_kernel()
     reply = kernel.shell_reply(msg_id, timeout=10)
