@@ -83,7 +83,7 @@ impl fmt::Display for Op {
             .unwrap_or_else(|| "…".into());
         write!(
             f,
-            "op {} by n{}: {:?} [{} .. {}] → {:?}",
+            "op {} by c{}: {:?} [{} .. {}] → {:?}",
             self.id, self.client, self.kind, self.invoked, end, self.outcome
         )
     }
