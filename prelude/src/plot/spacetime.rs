@@ -626,7 +626,7 @@ impl SpaceTime {
                         let xe = if x(t) > x1 + 8.0 {
                             x(t)
                         } else {
-                            x1 + typical_dx * frac + 12.0 * k
+                            x1 + (typical_dx * frac).max(20.0) + 12.0 * k
                         };
                         let ye = if m.to == m.from {
                             y1 - 20.0
