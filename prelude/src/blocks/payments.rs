@@ -110,8 +110,11 @@ impl Node<Pay> for CardNetwork {
     fn on_message(&mut self, ctx: &mut Ctx<Pay>, from: NodeId, msg: Pay) {
         if let Pay::Charge { order, key } = msg {
             let repeat = key.is_some_and(|k| !self.seen.insert(k));
-            if !repeat {
+            if repeat {
+                ctx.log(format!("key {order} seen: no new charge"));
+            } else {
                 ctx.record("charge", order as f64);
+                ctx.log(format!("card charged for {order}"));
             }
             ctx.send(from, Pay::Charged { order });
         }
