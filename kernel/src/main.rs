@@ -114,6 +114,7 @@ fn prepare(session: String) -> Result<(evaluator::Settings, String), String> {
     if let Ok(t) = &toolchain {
         t.prevent_rust_src_install(&root)
             .map_err(|e| format!("cache directory {}: {e}", root.display()))?;
+        t.bypass_rustup_proxies();
     }
     let slot = cache::acquire(&root, &key, &prelude)
         .map_err(|e| format!("cache directory {}: {e}", root.display()))?;

@@ -15,6 +15,7 @@ pub struct Toolchain {
     pub release: String,
     /// Whether the rust-src component is installed (or RUST_SRC_PATH set by the user).
     pub has_rust_src: bool,
+    sysroot: PathBuf,
 }
 
 impl Toolchain {
@@ -32,7 +33,21 @@ impl Toolchain {
             verbose_version,
             release,
             has_rust_src,
+            sysroot,
         })
+    }
+
+    /// rust-analyzer runs cargo and rustc about a dozen times per project load; through the
+    /// rustup proxies each call costs an extra process. Point it (via `CARGO` and `RUSTC`, which
+    /// it honours) at this toolchain's binaries directly — the ones the proxies would pick.
+    /// Call before any thread starts (it sets process environment).
+    pub fn bypass_rustup_proxies(&self) {
+        for (var, tool) in [("CARGO", "cargo"), ("RUSTC", "rustc")] {
+            let path = self.sysroot.join("bin").join(tool);
+            if std::env::var_os(var).is_none() && path.is_file() {
+                std::env::set_var(var, path);
+            }
+        }
     }
 
     /// Without rust-src, makes rust-analyzer find an empty standard library under `cache_root`
