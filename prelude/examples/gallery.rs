@@ -320,6 +320,14 @@ fn main() -> std::io::Result<()> {
 
     // Space-time diagram of a small run.
     figures.push(("spacetime", sample_trace().diagram().clocks().figure()));
+    figures.push((
+        "spacetime-vector",
+        gossip_trace()
+            .diagram()
+            .title("Vector clocks: which events are concurrent?")
+            .vector_clocks()
+            .figure(),
+    ));
 
     for (name, fig) in &figures {
         let path = out.join(format!("{name}.svg"));
@@ -432,5 +440,37 @@ fn sample_trace() -> Trace {
         messages,
         events,
         end: ms(80),
+    }
+}
+
+/// Three nodes gossiping, two of the messages crossing: vector clocks show which sends are
+/// concurrent.
+fn gossip_trace() -> Trace {
+    let node = |id, name: &str| NodeInfo {
+        id,
+        name: name.into(),
+        role: Role::Server,
+    };
+    let msg = |id, from, to, sent, got| MsgRecord {
+        id,
+        from,
+        to,
+        label: "gossip".into(),
+        sent_at: ms(sent),
+        fate: Fate::Delivered(ms(got)),
+        duplicate_of: None,
+    };
+    Trace {
+        nodes: vec![node(0, "a"), node(1, "b"), node(2, "c")],
+        messages: vec![
+            msg(0, 0, 1, 2, 9),
+            msg(1, 2, 1, 4, 12),
+            msg(2, 1, 0, 14, 20),
+            msg(3, 1, 2, 16, 24),
+            msg(4, 0, 2, 22, 30),
+            msg(5, 2, 0, 27, 33),
+        ],
+        events: Vec::new(),
+        end: ms(36),
     }
 }

@@ -634,3 +634,18 @@ fn pauses_in_flight_messages_and_one_way_cuts_are_drawn() {
     assert_text(svg, "in flight");
     assert_text(svg, "partition: alpha→beta cut");
 }
+
+#[test]
+fn lamport_and_vector_timestamps_are_written_on_the_diagram() {
+    let trace = three_node_trace();
+    let lamport = trace.diagram().lamport().figure();
+    assert!(count(lamport.svg(), "stamp") >= 6, "{}", lamport.svg());
+    let vector = trace.diagram().vector_clocks().figure();
+    // alpha receives gamma's message: max([2,0,0], [1,2,2]) then tick alpha.
+    assert_text(vector.svg(), "[3,2,2]");
+    assert_eq!(
+        count(trace.diagram().figure().svg(), "stamp"),
+        0,
+        "off by default"
+    );
+}

@@ -7,9 +7,10 @@
 //!   the lines: lost or cut by a partition); dotted grey: still in flight when the run stopped;
 //! - orange band across all nodes: a partition (which groups it split is written on it);
 //! - grey band on a node's line: the node was crashed (or paused);
-//! - hollow circle: a timer fired; small text above a line: a `Log` event's text — that is how
-//!   Lamport or vector timestamps get onto the diagram; with [`SpaceTime::clocks`], each event's
-//!   local clock reading below the line.
+//! - hollow circle: a timer fired; small text above a line: a `Log` event's text (what a node
+//!   chose to log); with [`SpaceTime::clocks`], each event's local clock reading below the line;
+//! - purple numbers: with [`SpaceTime::lamport`] or [`SpaceTime::vector_clocks`], the logical
+//!   timestamp of every send and receive, computed from the trace itself.
 
 use super::axes::{fmt_value, max_ticks, time_unit, AxisSpec, LegendEntry, Scale, Swatch};
 use super::figure::figure_methods;
@@ -25,6 +26,7 @@ const DUPLICATE: &str = "#CC79A7";
 const IN_FLIGHT: &str = "#888888";
 const CRASHED: &str = "#777777";
 const PAUSED: &str = "#56B4E9";
+const STAMP: &str = "#5e3c99";
 
 /// A space-time diagram builder. Start with [`spacetime`] or [`Trace::diagram`].
 #[derive(Clone, Debug)]
@@ -33,6 +35,7 @@ pub struct SpaceTime {
     title: String,
     window: Option<(Time, Time)>,
     clocks: bool,
+    stamps: Option<Stamps>,
     labels: Option<bool>,
     max_messages: usize,
     width: f64,
@@ -63,6 +66,7 @@ pub fn spacetime(trace: &Trace) -> SpaceTime {
         title: "Space-time diagram".into(),
         window: None,
         clocks: false,
+        stamps: None,
         labels: None,
         max_messages: 120,
         width: WIDTH,
@@ -104,6 +108,23 @@ impl SpaceTime {
     /// drifting clocks with true time.
     pub fn clocks(mut self) -> Self {
         self.clocks = true;
+        self
+    }
+
+    /// Writes the Lamport timestamp of every send and receive next to it, computed from the
+    /// trace: a send ticks the sender's clock and carries it; a receive sets the receiver's
+    /// clock to one more than the larger of its own and the message's.
+    pub fn lamport(mut self) -> Self {
+        self.stamps = Some(Stamps::Lamport);
+        self
+    }
+
+    /// Writes the vector timestamp (`[n0, n1, …]`) of every send and receive next to it,
+    /// computed from the trace: a send ticks the sender's entry; a receive takes the
+    /// element-wise maximum with the message's vector, then ticks the receiver's entry. Two
+    /// events are concurrent exactly when neither vector is ≤ the other.
+    pub fn vector_clocks(mut self) -> Self {
+        self.stamps = Some(Stamps::Vector);
         self
     }
 
@@ -553,6 +574,7 @@ impl SpaceTime {
                 }
             }
         }
+        let stamps = self.stamps.map(|kind| stamps(tr, kind));
         svg.group("messages");
         for m in msgs {
             let (x1, y1) = (x(m.sent_at), y(m.from));
@@ -660,6 +682,36 @@ impl SpaceTime {
                 n(y1),
                 if dup { DUPLICATE } else { "#222222" }
             ));
+            if let Some(st) = &stamps {
+                let (at_send, at_recv) = &st[m.id.min(st.len().saturating_sub(1))];
+                let down = y2 > y1;
+                // Beside the send dot, on the side the arrow does not leave from; beside the
+                // arrow tip, on the side it does not arrive from.
+                let mut spots = vec![(x1 + 3.0, if down { y1 - 5.0 } else { y1 + 12.0 }, at_send)];
+                if matches!(m.fate, Fate::Delivered(_)) {
+                    spots.push((x2 + 3.0, if down { y2 + 12.0 } else { y2 - 5.0 }, at_recv));
+                }
+                for (sx, sy, stamp) in spots {
+                    let Some(stamp) = stamp else { continue };
+                    let s = stamp_text(stamp);
+                    let tw = text_width(&s, SMALL_SIZE - 0.5);
+                    let b = (sx, sy - 9.0, tw, 11.0);
+                    if label_boxes.iter().any(|o| overlaps(*o, b)) {
+                        continue;
+                    }
+                    label_boxes.push(b);
+                    svg.text(
+                        sx,
+                        sy,
+                        &s,
+                        &Text::new(SMALL_SIZE - 0.5)
+                            .fill(STAMP)
+                            .bold()
+                            .halo()
+                            .class("stamp"),
+                    );
+                }
+            }
             // One label per broadcast (same sender, time and text), none on duplicates.
             let repeat = msgs
                 .iter()
@@ -886,6 +938,77 @@ impl SpaceTime {
     }
 }
 
+/// Which logical clock to compute and write on the diagram.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+enum Stamps {
+    Lamport,
+    Vector,
+}
+
+/// A logical timestamp: one entry for Lamport, one per node for vector clocks.
+type Stamp = Vec<u64>;
+
+fn stamp_text(s: &Stamp) -> String {
+    match s.as_slice() {
+        [l] => l.to_string(),
+        v => format!(
+            "[{}]",
+            v.iter().map(u64::to_string).collect::<Vec<_>>().join(",")
+        ),
+    }
+}
+
+/// The logical timestamp of each message's send and (if delivered) receive, by message id.
+/// Events are replayed in time order, receives before sends at the same instant (a handler
+/// sends after it received), and a receive never before its own send.
+fn stamps(tr: &Trace, kind: Stamps) -> Vec<(Option<Stamp>, Option<Stamp>)> {
+    let nn = tr.nodes.len().max(1);
+    let width = if kind == Stamps::Lamport { 1 } else { nn };
+    let mut clock: Vec<Stamp> = vec![vec![0; width]; nn];
+    let mut out: Vec<(Option<Stamp>, Option<Stamp>)> = vec![(None, None); tr.messages.len()];
+    // (time, 0 = receive / 1 = send, message index)
+    let mut evs: Vec<(Time, u8, usize)> = Vec::new();
+    for (i, m) in tr.messages.iter().enumerate() {
+        evs.push((m.sent_at, 1, i));
+        if let Fate::Delivered(t) = m.fate {
+            evs.push((t, 0, i));
+        }
+    }
+    evs.sort();
+    let tick = |c: &mut Stamp, node: usize| {
+        let k = if c.len() == 1 { 0 } else { node };
+        c[k] += 1;
+    };
+    let mut pending: Vec<usize> = Vec::new();
+    for (_, kind_of, i) in evs {
+        let m = &tr.messages[i];
+        let (from, to) = (m.from.min(nn - 1), m.to.min(nn - 1));
+        if kind_of == 1 {
+            tick(&mut clock[from], from);
+            out[i].0 = Some(clock[from].clone());
+            // A receive held back until its send happened can now be replayed.
+            if let Some(p) = pending.iter().position(|&j| j == i) {
+                pending.swap_remove(p);
+                receive(&mut clock[to], to, out[i].0.as_ref().unwrap(), &tick);
+                out[i].1 = Some(clock[to].clone());
+            }
+        } else if let Some(sent) = out[i].0.clone() {
+            receive(&mut clock[to], to, &sent, &tick);
+            out[i].1 = Some(clock[to].clone());
+        } else {
+            pending.push(i);
+        }
+    }
+    out
+}
+
+fn receive(c: &mut Stamp, node: usize, msg: &Stamp, tick: &impl Fn(&mut Stamp, usize)) {
+    for (a, b) in c.iter_mut().zip(msg) {
+        *a = (*a).max(*b);
+    }
+    tick(c, node);
+}
+
 /// A message label short enough to write on the diagram: a long `Debug` form such as
 /// `Request { id: 7, body: … }` becomes its variant name, `Request`.
 fn short_label(label: &str, max: usize) -> String {
@@ -966,3 +1089,81 @@ fn partition_label(tr: &Trace, cut: &[(NodeId, NodeId)]) -> String {
 }
 
 figure_methods!(SpaceTime);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::time::ms;
+    use crate::trace::{MsgRecord, NodeInfo};
+
+    /// a → b twice (the second arriving later), b → c, c → a, then a → c and b → c dropped.
+    fn trace() -> Trace {
+        let node = |id| NodeInfo {
+            id,
+            name: format!("n{id}"),
+            role: Role::Server,
+        };
+        let msg = |id, from, to, sent, fate| MsgRecord {
+            id,
+            from,
+            to,
+            label: "m".into(),
+            sent_at: ms(sent),
+            fate,
+            duplicate_of: None,
+        };
+        let d = |t| Fate::Delivered(ms(t));
+        let lost = |t| Fate::Dropped(ms(t), DropReason::Loss);
+        Trace {
+            nodes: vec![node(0), node(1), node(2)],
+            messages: vec![
+                msg(0, 0, 1, 1, d(4)),
+                msg(1, 0, 1, 1, d(6)),
+                msg(2, 1, 2, 5, d(9)),
+                msg(3, 2, 0, 10, d(13)),
+                msg(4, 0, 2, 20, lost(20)),
+                msg(5, 1, 2, 32, lost(32)),
+                // Zero latency: the receive sorts before its send and must wait for it.
+                msg(6, 2, 1, 40, d(40)),
+            ],
+            events: vec![],
+            end: ms(45),
+        }
+    }
+
+    #[test]
+    fn lamport_timestamps_follow_the_rules() {
+        let st = stamps(&trace(), Stamps::Lamport);
+        let sends: Vec<u64> = st.iter().map(|s| s.0.as_ref().unwrap()[0]).collect();
+        let recvs: Vec<Option<u64>> = st.iter().map(|s| s.1.as_ref().map(|v| v[0])).collect();
+        assert_eq!(sends, [1, 2, 3, 5, 7, 5, 6]);
+        assert_eq!(
+            recvs,
+            [Some(2), Some(4), Some(4), Some(6), None, None, Some(7)]
+        );
+    }
+
+    #[test]
+    fn vector_timestamps_follow_the_rules() {
+        let st = stamps(&trace(), Stamps::Vector);
+        let text: Vec<String> = st
+            .iter()
+            .map(|s| {
+                let r = s.1.as_ref().map(stamp_text).unwrap_or_default();
+                format!("{}>{r}", stamp_text(s.0.as_ref().unwrap()))
+            })
+            .collect();
+        assert_eq!(
+            text,
+            [
+                "[1,0,0]>[1,1,0]",
+                "[2,0,0]>[2,3,0]",
+                "[1,2,0]>[1,2,1]",
+                "[1,2,2]>[3,2,2]",
+                "[4,2,2]>",
+                "[2,4,0]>",
+                "[1,2,3]>[2,5,3]",
+            ]
+        );
+    }
+}
