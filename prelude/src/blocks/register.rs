@@ -304,7 +304,9 @@ impl Node<Quorum> for QuorumClient {
 }
 
 /// Counts reads that returned an outdated value: one written by a write that had already been
-/// superseded — a later write completed before the read began. Returns `(stale, ok_reads)`.
+/// superseded — a later write completed before the read began — or the initial empty value
+/// after a write completed. Values of writes with an unknown outcome (timed out) are not counted:
+/// such a write may have landed at any time. Returns `(stale, ok_reads)`.
 pub fn stale_reads(history: &History) -> (usize, usize) {
     let writes: Vec<_> = history
         .ops
@@ -327,12 +329,19 @@ pub fn stale_reads(history: &History) -> (usize, usize) {
             .filter(|w| w.kind.key() == key && w.completed.is_some_and(|c| c < read.invoked))
             .max_by_key(|w| w.invoked);
         let Some(newest) = newest_done else { continue };
-        let source = writes
+        // Where the value came from. A write whose outcome is unknown may have taken effect at
+        // any time after it began, so reading its value is never provably stale.
+        let source = history
+            .ops
             .iter()
             .find(|w| matches!(w.kind, OpKind::Write { value, .. } if Some(value) == seen));
         let outdated = match source {
-            None => true, // never written (or a failed write): older than `newest`
-            Some(src) => src.completed.is_some_and(|c| c < newest.invoked),
+            None => true, // the initial empty value, or a value nobody wrote
+            Some(src) => match src.outcome {
+                Outcome::Ok(_) => src.completed.is_some_and(|c| c < newest.invoked),
+                Outcome::Unknown => false,
+                Outcome::Fail => true, // a failed write should never be visible
+            },
         };
         if outdated {
             stale += 1;
@@ -376,6 +385,25 @@ mod tests {
         let broken = (0..20).filter(|&s| sim(1, 1, false).run_fast(s).linearizable().is_err());
         assert!(broken.count() > 10, "R=W=1 histories are not linearizable");
         assert!(big.1 > 500);
+    }
+
+    #[test]
+    fn stale_means_superseded_before_the_read_began() {
+        let mut h = History::default();
+        let w = |key, value| OpKind::Write { key, value };
+        let w1 = h.invoke(1, w(0, 1), ms(0));
+        h.complete(w1, Outcome::Ok(None), ms(1));
+        let w2 = h.invoke(1, w(0, 2), ms(2));
+        h.complete(w2, Outcome::Ok(None), ms(3));
+        let lost = h.invoke(1, w(0, 3), ms(4)); // timed out: may have landed
+        h.complete(lost, Outcome::Unknown, ms(9));
+        let failed = h.invoke(1, w(0, 4), ms(4));
+        h.complete(failed, Outcome::Fail, ms(5));
+        for seen in [Some(1), Some(2), Some(3), Some(4), None] {
+            let r = h.invoke(2, OpKind::Read { key: 0 }, ms(10));
+            h.complete(r, Outcome::Ok(seen), ms(11));
+        }
+        assert_eq!(stale_reads(&h), (3, 5));
     }
 
     #[test]
