@@ -28,7 +28,7 @@ pub const CLASSIC: &[(&str, f64)] = &[
     ("SSD random read", 150_000.0),
     ("same-datacenter round trip", 500_000.0),
     ("disk seek", 10_000_000.0),
-    ("California → Netherlands → California", 150_000_000.0),
+    ("round trip California → Netherlands", 150_000_000.0),
 ];
 
 #[inline(never)]
@@ -57,23 +57,11 @@ pub fn function_call_ns() -> f64 {
     time_ns(2_000_000, 5, || x = black_box(f)(black_box(x)))
 }
 
-/// A read that hits the L1 cache: summing a small array that fits in it.
-pub fn l1_read_ns() -> f64 {
-    let data: Vec<u64> = (0..512).collect();
-    let mut sum = 0u64;
-    let per_pass = time_ns(20_000, 5, || {
-        for &v in black_box(&data) {
-            sum = sum.wrapping_add(v);
-        }
-    });
-    black_box(sum);
-    per_pass / data.len() as f64
-}
-
-/// A read that misses every cache: following a random cycle through `mb` megabytes, so each
-/// load depends on the previous one and the prefetcher cannot guess the next.
-pub fn memory_read_ns(mb: usize) -> f64 {
-    let n = (mb << 20) / 8;
+/// One dependent read, following a random cycle through `bytes` of memory: each load needs the
+/// previous one's result, so neither the CPU nor its prefetcher can run ahead. A few KB stay in
+/// the L1 cache; tens of MB miss every cache and go to main memory.
+pub fn dependent_read_ns(bytes: usize, hops: u64) -> f64 {
+    let n = (bytes / 8).max(2);
     let mut next: Vec<usize> = (0..n).collect();
     // Sattolo's algorithm: a single cycle through every slot, with a fixed-seed generator.
     let mut s = 0x9E37_79B9_7F4A_7C15u64;
@@ -85,10 +73,19 @@ pub fn memory_read_ns(mb: usize) -> f64 {
         next.swap(i, j);
     }
     let mut at = 0usize;
-    let hops = 2_000_000u64;
-    let ns = time_ns(hops, 2, || at = next[black_box(at)]);
+    let ns = time_ns(hops, 3, || at = next[black_box(at)]);
     black_box(at);
     ns
+}
+
+/// A read that hits the L1 cache (a 4 KB working set).
+pub fn l1_read_ns() -> f64 {
+    dependent_read_ns(4 << 10, 1_000_000)
+}
+
+/// A read that misses every cache (a 32 MB working set).
+pub fn memory_read_ns() -> f64 {
+    dependent_read_ns(32 << 20, 200_000)
 }
 
 /// Locking and unlocking an uncontended mutex.
@@ -166,7 +163,7 @@ pub fn measure() -> Vec<Rung> {
         },
         Rung {
             name: "main memory read (cache miss)",
-            ns: memory_read_ns(64),
+            ns: memory_read_ns(),
         },
         Rung {
             name: "thread round trip (channels)",
@@ -194,5 +191,9 @@ mod tests {
         assert!(call > 0.0 && call < 100.0, "{call}");
         assert!(tcp > 10.0 * call, "{call} vs {tcp}");
         assert!(mutex_ns() < 10_000.0);
+        assert!(
+            memory_read_ns() > l1_read_ns(),
+            "a cache miss costs more than a hit"
+        );
     }
 }
