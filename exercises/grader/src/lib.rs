@@ -73,3 +73,24 @@ macro_rules! impls {
 pub(crate) fn lock<T>(m: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
 }
+
+/// `count` crash-and-restart pairs of `node`, each `gap` ms after the last restart and down for
+/// `down` ms: the random crash schedule of the idempotency exercises.
+pub(crate) fn crash_restarts(
+    r: &mut faultline::prelude::Rng,
+    node: faultline::prelude::NodeId,
+    count: std::ops::Range<u64>,
+    gap: std::ops::Range<u64>,
+    down: std::ops::Range<u64>,
+) -> faultline::prelude::Faults {
+    use faultline::prelude::*;
+    let mut faults = Faults::new();
+    let mut t = 0;
+    for _ in 0..r.random_range(count) {
+        t += r.random_range(gap.clone());
+        let d = r.random_range(down.clone());
+        faults = faults.crash_at(ms(t), node).restart_at(ms(t + d), node);
+        t += d;
+    }
+    faults
+}

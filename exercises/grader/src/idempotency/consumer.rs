@@ -2,7 +2,7 @@
 //! in order.
 
 use crate::harness::{Case, Exercise, Judge, Prop};
-use crate::{lock, Impls};
+use crate::{crash_restarts, lock, Impls};
 use faultline::prelude::*;
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
@@ -230,14 +230,7 @@ fn setup(case: &Case) -> Setup {
         Case::Seed(_) => {
             let count = rng(case.seed()).random_range(1..4);
             let streams = (0..count).map(|k| items(4 + 4 * k)).collect();
-            let mut faults = Faults::new();
-            let mut t = 0;
-            for _ in 0..r.random_range(0..4) {
-                t += r.random_range(5..300);
-                let down = r.random_range(5..100);
-                faults = faults.crash_at(ms(t), 1).restart_at(ms(t + down), 1);
-                t += down;
-            }
+            let faults = crash_restarts(&mut r, 1, 0..4, 5..300, 5..100);
             let net = Net::new()
                 .delay(Delay::exponential(5.0).plus(1.0))
                 .loss(0.05)

@@ -1,7 +1,7 @@
 //! `idempotency::key_store`: the server side of idempotency keys.
 
 use crate::harness::{Case, Exercise, Judge, Prop};
-use crate::{lock, Impls};
+use crate::{crash_restarts, lock, Impls};
 use faultline::prelude::*;
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
@@ -355,14 +355,7 @@ fn setup(case: &Case) -> Setup {
                 .iter()
                 .map(|ops| ops.iter().map(|_| r.random_bool(0.3)).collect())
                 .collect();
-            let mut faults = Faults::new();
-            let mut t = 0;
-            for _ in 0..r.random_range(0..3) {
-                t += r.random_range(20..300);
-                let down = r.random_range(5..100);
-                faults = faults.crash_at(ms(t), 0).restart_at(ms(t + down), 0);
-                t += down;
-            }
+            let faults = crash_restarts(&mut r, 0, 0..3, 20..300, 5..100);
             let net = Net::new()
                 .delay(Delay::exponential(4.0).plus(1.0))
                 .loss(0.05)

@@ -2,7 +2,7 @@
 //! crash between any two steps. You write the whole server node.
 
 use crate::harness::{Case, Exercise, Judge, Prop};
-use crate::{lock, Impls};
+use crate::{crash_restarts, lock, Impls};
 use faultline::prelude::*;
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
@@ -264,16 +264,7 @@ fn setup(case: &Case) -> Setup {
                         .collect()
                 })
                 .collect();
-            let mut faults = Faults::new();
-            let mut t = 0;
-            for _ in 0..r.random_range(1..4) {
-                t += r.random_range(5..200);
-                let down = r.random_range(5..80);
-                faults = faults
-                    .crash_at(ms(t), SERVER)
-                    .restart_at(ms(t + down), SERVER);
-                t += down;
-            }
+            let faults = crash_restarts(&mut r, SERVER, 1..4, 5..200, 5..80);
             let net = Net::new()
                 .delay(Delay::exponential(4.0).plus(1.0))
                 .loss(0.05)
@@ -311,10 +302,51 @@ fn check(impls: &Impls, case: &Case, j: &mut Judge) {
             truth: t.clone(),
         });
     }
-    sim.faults(s.faults).until(secs(20)).run_fast(case.seed());
+    let sim = sim.faults(s.faults).until(secs(20));
+    // Schedules run traced, to name the message after which the server crashed.
+    let last_handled = match case {
+        Case::Schedule(name) => {
+            let run = sim.run(case.seed());
+            let k: usize = name
+                .rsplit('-')
+                .next()
+                .and_then(|s| s.parse().ok())
+                .unwrap_or(1);
+            let mut delivered: Vec<_> = run
+                .trace()
+                .messages
+                .iter()
+                .filter_map(|m| match m.fate {
+                    faultline::trace::Fate::Delivered(at) => {
+                        Some((at, m.id, m.to, m.label.clone()))
+                    }
+                    _ => None,
+                })
+                .collect();
+            delivered.sort();
+            delivered.get(k - 1).map(|(at, _, to, label)| {
+                let who = if *to == SERVER {
+                    "the server"
+                } else if *to == PROCESSOR {
+                    "the processor"
+                } else {
+                    "a client"
+                };
+                format!("{who} handled {label} at {at}")
+            })
+        }
+        Case::Seed(_) => {
+            sim.run_fast(case.seed());
+            None
+        }
+    };
     let t = lock(&truth);
     let crash = match case {
-        Case::Schedule(name) => format!(" (the server crashed right after the run's {} message delivery and restarted at 100 ms)", ordinal(name)),
+        Case::Schedule(name) => format!(
+            " (the server crashed right after the run's {} message delivery — {} — and restarted at 100 ms)",
+            ordinal(name),
+            last_handled.unwrap_or_default()
+        ),
         Case::Seed(_) => " (the server crashed and restarted; messages were lost, duplicated and reordered)".into(),
     };
     for (&order, &amount) in &t.orders {
