@@ -4,6 +4,7 @@
 
 use crate::diagnostics::{self, Failure};
 use crate::output::{Forwarder, PANIC_PREFIX};
+use crate::progress::BuildProgress;
 use crate::wire::Message;
 use crossbeam_channel::{Receiver, Sender};
 use evcxr::{CommandContext, EvalCallbacks};
@@ -91,7 +92,11 @@ impl Handle {
     }
 }
 
-pub fn spawn(settings: Settings, events: UnboundedSender<Event>) -> Handle {
+pub fn spawn(
+    settings: Settings,
+    events: UnboundedSender<Event>,
+    progress: Option<BuildProgress>,
+) -> Handle {
     let (jobs, job_rx) = crossbeam_channel::unbounded();
     let (input, input_rx) = crossbeam_channel::unbounded();
     let handle = Handle {
@@ -104,7 +109,8 @@ pub fn spawn(settings: Settings, events: UnboundedSender<Event>) -> Handle {
     std::thread::Builder::new()
         .name("evaluator".into())
         .spawn(move || {
-            let mut evaluator = Evaluator::start(settings, events.clone(), &shared, input_rx);
+            let mut evaluator =
+                Evaluator::start(settings, events.clone(), &shared, input_rx, progress);
             let _ = events.send(Event::Ready);
             for job in job_rx {
                 evaluator.run(job);
@@ -122,6 +128,7 @@ struct Evaluator {
     session: String,
     interrupted: Arc<AtomicBool>,
     input: Receiver<String>,
+    progress: Option<BuildProgress>,
 }
 
 impl Evaluator {
@@ -130,6 +137,7 @@ impl Evaluator {
         events: UnboundedSender<Event>,
         handle: &Handle,
         input: Receiver<String>,
+        progress: Option<BuildProgress>,
     ) -> Evaluator {
         let started = std::time::Instant::now();
         let context = CommandContext::new()
@@ -151,6 +159,7 @@ impl Evaluator {
             session: settings.session.clone(),
             interrupted: handle.interrupted.clone(),
             input,
+            progress,
         };
         let evcxr_ready = started.elapsed();
         evaluator.load_prelude(&settings);
@@ -231,10 +240,17 @@ impl Evaluator {
         let code = request.str_field("code").to_owned();
         let silent = request.bool_field("silent", false);
         self.interrupted.store(false, Ordering::SeqCst);
+        let progress = self.progress.clone().filter(|_| !silent);
+        if let Some(progress) = &progress {
+            progress.attach(request);
+        }
         let outcome = match self.prelude_failure.take() {
             Some(failure) => Err(failure),
             None => self.evaluate(request, &code, silent),
         };
+        if let Some(progress) = &progress {
+            progress.detach();
+        }
         let content = match outcome {
             Ok((data, payload)) => {
                 // A cell ending in a unit expression (e.g. `println!(..)`) shows nothing.

@@ -4,7 +4,8 @@
 //! Layout: [`connection`] and [`wire`] (+ [`signing`]) speak the Jupyter protocol; [`server`]
 //! owns the sockets and answers requests; [`evaluator`] runs cells on evcxr in its own thread,
 //! with [`output`] streaming what they print, [`display`] turning display lines into rich
-//! output and [`infer`] typing variables rust-analyzer cannot; [`diagnostics`] formats failures; [`is_complete`] and [`history`] answer their
+//! output, [`infer`] typing variables rust-analyzer cannot and [`progress`] showing
+//! dependency builds; [`diagnostics`] formats failures; [`is_complete`] and [`history`] answer their
 //! requests; [`toolchain`] and [`cache`] make start-up fast without touching the toolchain;
 //! [`install`] writes the kernelspec.
 
@@ -18,6 +19,7 @@ mod infer;
 mod install;
 mod is_complete;
 mod output;
+mod progress;
 mod server;
 mod signing;
 mod toolchain;
@@ -151,7 +153,7 @@ fn run_kernel(connection_file: &Path) -> Result<(), String> {
 fn warm() -> Result<(), String> {
     let (settings, _) = prepare("warm".to_owned())?;
     let (sender, mut events) = tokio::sync::mpsc::unbounded_channel();
-    let evaluator = evaluator::spawn(settings, sender);
+    let evaluator = evaluator::spawn(settings, sender, None);
     let request = wire::Message {
         identities: vec![],
         header: wire::new_header("execute_request", "warm"),

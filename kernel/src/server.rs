@@ -9,6 +9,7 @@ use crate::connection::ConnectionInfo;
 use crate::evaluator::{self, Event, Handle, Job};
 use crate::history::History;
 use crate::is_complete::{self, Completeness};
+use crate::progress::BuildProgress;
 use crate::signing::Signer;
 use crate::wire::{new_header, Message};
 use bytes::Bytes;
@@ -39,6 +40,7 @@ pub struct Server {
     execution_count: u32,
     history: History,
     rust_version: String,
+    progress: Option<BuildProgress>,
 }
 
 /// Binds the sockets, starts the evaluator (which warms up in the background) and serves until
@@ -90,6 +92,9 @@ pub fn run(
         });
         let (sender, events) = unbounded_channel();
         let session = settings.session.clone();
+        let progress = BuildProgress::capture_stderr(sender.clone(), session.clone())
+            .map_err(|e| eprintln!("[faultline-kernel] build progress unavailable: {e}"))
+            .ok();
         let server = Server {
             shell,
             control,
@@ -97,13 +102,14 @@ pub fn run(
             iopub,
             signer,
             session,
-            evaluator: evaluator::spawn(settings, sender),
+            evaluator: evaluator::spawn(settings, sender, progress.clone()),
             events,
             queue: VecDeque::new(),
             running: Some(Running::Warmup),
             execution_count: 0,
             history: History::default(),
             rust_version,
+            progress,
         };
         server.serve().await;
         Ok(())
@@ -181,6 +187,13 @@ impl Server {
                     let reply = not_available(&request, &self.session);
                     self.answer(&request, reply, channel).await;
                 } else {
+                    // The first cell waits for the prelude: show it what is being compiled.
+                    let waits_for_warmup = matches!(self.running, Some(Running::Warmup));
+                    if waits_for_warmup && !analysis && self.queue.is_empty() {
+                        if let Some(progress) = &self.progress {
+                            progress.attach(&request);
+                        }
+                    }
                     self.queue.push_back(request);
                     self.pump().await;
                 }

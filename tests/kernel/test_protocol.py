@@ -1,6 +1,8 @@
 """Protocol behaviour beyond the conformance suite: counts, silent/store_history, stop_on_error,
 display ids, rich results, output ordering, stdin, comms, and serving while a cell runs."""
 
+import pathlib
+import shutil
 import time
 
 from conftest import outputs_of, stream_text
@@ -147,3 +149,17 @@ def test_served_while_a_cell_runs(kernel):
     assert time.monotonic() - start < 2.0
     assert kernel.shell_reply(long_cell, timeout=30)["content"]["status"] == "ok"
     kernel.flush_iopub()
+
+
+def test_dependency_build_progress_is_shown(kernel, tmp_path):
+    # A fresh path each run: cargo builds it anew even though the kernel's cache persists.
+    path = tmp_path / "tiny_dep"
+    shutil.copytree(pathlib.Path(__file__).parent / "fixtures" / "tiny_dep", path)
+    reply, outputs = kernel.execute(f':dep tiny_dep = {{ path = "{path}" }}\ntiny_dep::answer()', timeout=300)
+    assert reply["content"]["status"] == "ok", reply["content"]
+    shown = outputs_of(outputs, "display_data")
+    assert shown and shown[0]["data"]["text/plain"].startswith("Compiling tiny_dep")
+    final = outputs_of(outputs, "update_display_data")[-1]
+    assert final["data"]["text/plain"] == "Compiled 1 crate."
+    assert final["transient"]["display_id"] == shown[0]["transient"]["display_id"]
+    assert outputs_of(outputs, "execute_result")[0]["data"]["text/plain"] == "42"
