@@ -164,12 +164,27 @@ impl SpaceTime {
         let run_end = tr.end.max(last_event);
         // Without a window the axis ends shortly after the last thing that happened: a run
         // that idles on to a time limit should not squeeze its activity into the left edge.
-        let busy_end = if last_event > Time::ZERO && tr.end.as_us() > last_event.as_us() * 5 / 4 {
-            last_event + Time((last_event.as_us() / 25).max(1_000))
+        // It also starts shortly before the first thing, when nothing happens for the first
+        // third of the run, and always leaves a little room after the last.
+        let first_event = tr
+            .messages
+            .iter()
+            .map(|m| m.sent_at)
+            .chain(tr.events.iter().map(|e| e.at))
+            .min()
+            .unwrap_or(Time::ZERO);
+        let pad = Time(((last_event - first_event).as_us() / 20).max(1));
+        let busy_end = if tr.end.as_us() > last_event.as_us() * 5 / 4 {
+            last_event + pad
         } else {
-            run_end
+            run_end.max(last_event + pad)
         };
-        let (t0, mut t1) = self.window.unwrap_or((Time::ZERO, busy_end));
+        let busy_start = if first_event.as_us() * 3 > busy_end.as_us() {
+            first_event - pad
+        } else {
+            Time::ZERO
+        };
+        let (t0, mut t1) = self.window.unwrap_or((busy_start, busy_end));
         if t1 <= t0 {
             t1 = t0 + Time(1_000);
         }
@@ -562,15 +577,17 @@ impl SpaceTime {
                 }
                 let (px, py) = (x(e.at), y(node));
                 let tw = text_width(&truncate(text, 28), SMALL_SIZE);
-                let span = (px - 2.0, px + tw + 4.0);
+                // Texts near the right edge end at it instead of running off the figure.
+                let lx = (px + 2.0).min(w - 6.0 - tw);
+                let span = (lx - 4.0, lx + tw + 2.0);
                 let row = rows_above[node]
                     .iter()
                     .position(|r| r.iter().all(|o| span.1 < o.0 || span.0 > o.1));
                 if let Some(r) = row {
                     rows_above[node][r].push(span);
                     let ly = py - 8.0 - 11.0 * r as f64;
-                    log_pos[i] = Some((px + 2.0, ly));
-                    label_boxes.push((px, ly - 9.0, tw + 2.0, 11.0));
+                    log_pos[i] = Some((lx, ly));
+                    label_boxes.push((lx - 2.0, ly - 9.0, tw + 2.0, 11.0));
                 }
             }
         }
@@ -650,6 +667,8 @@ impl SpaceTime {
                         } else {
                             x1 + (typical_dx * frac).max(20.0) + 12.0 * k
                         };
+                        // Near the right edge the stub turns back rather than leave the plot.
+                        let xe = if xe > right - 6.0 { x1 - (xe - x1) } else { xe };
                         let ye = if m.to == m.from {
                             y1 - 20.0
                         } else {
@@ -735,6 +754,7 @@ impl SpaceTime {
                     ly = y1 - 26.0;
                     lx = (x1 + x2) / 2.0;
                 }
+                let lx = lx.clamp(tw / 2.0 + 4.0, w - tw / 2.0 - 4.0);
                 let free = |ly: f64| {
                     !label_boxes
                         .iter()
