@@ -1,4 +1,4 @@
-//! `cargo test -- [EXERCISE|TOPIC]… [--seed N | --case NAME] [--hint [EXERCISE]] [--list]`.
+//! `cargo test -- [EXERCISE|TOPIC]… [--seed N | --case NAME [--trace]] [--hint [EXERCISE]] [--list]`.
 //!
 //! Environment: `FAULTLINE_SEED=N` (as `--seed`), `FAULTLINE_HINT=L` (show hint level L),
 //! `FAULTLINE_GRADE_DIR` (where grade.json and grades.csv go; default `exercises/grade/`),
@@ -16,6 +16,7 @@ struct Args {
     case: Option<Case>,
     hint: Option<Option<String>>,
     list: bool,
+    trace: bool,
 }
 
 fn parse(args: impl Iterator<Item = String>) -> Result<Args, String> {
@@ -24,6 +25,7 @@ fn parse(args: impl Iterator<Item = String>) -> Result<Args, String> {
         case: None,
         hint: None,
         list: false,
+        trace: false,
     };
     let mut args = args.peekable();
     while let Some(arg) = args.next() {
@@ -48,6 +50,7 @@ fn parse(args: impl Iterator<Item = String>) -> Result<Args, String> {
                 a.hint = Some(next);
             }
             "--list" => a.list = true,
+            "--trace" => a.trace = true,
             // Flags cargo or habit may pass to a test binary: harmless here.
             "--quiet" | "-q" | "--nocapture" | "--show-output" | "--test-threads" | "--color" => {
                 if matches!(arg.as_str(), "--test-threads" | "--color") {
@@ -56,7 +59,7 @@ fn parse(args: impl Iterator<Item = String>) -> Result<Args, String> {
             }
             s if s.starts_with('-') => {
                 return Err(format!(
-                    "unknown flag {s}; try: cargo test -- retries::backoff --seed 3, --case NAME, --hint retries::backoff, --list"
+                    "unknown flag {s}; try: cargo test -- retries::call --seed 3 [--trace], --case NAME, --hint retries::call, --list"
                 ))
             }
             _ => a.filters.push(arg),
@@ -203,6 +206,15 @@ fn run(impls: Impls) -> Result<ExitCode, String> {
         return Ok(ExitCode::SUCCESS);
     }
     let chosen = select(&all, &args.filters)?;
+    if args.trace {
+        if args.case.is_none() || chosen.len() != 1 {
+            return Err(
+                "--trace replays one case of one exercise: cargo test -- EXERCISE --seed N --trace"
+                    .into(),
+            );
+        }
+        crate::TRACING.store(true, std::sync::atomic::Ordering::Relaxed);
+    }
     let started = std::time::Instant::now();
     let results = grade(&impls, &chosen, args.case.as_ref());
     let filter = (!args.filters.is_empty()).then(|| args.filters.join(" "));
@@ -215,6 +227,12 @@ fn run(impls: Impls) -> Result<ExitCode, String> {
         timestamp: report::utc_now(),
     };
     print!("{}", report::text(&results, &ctx));
+    for (i, t) in crate::lock(&crate::TRACES).iter().enumerate() {
+        println!(
+            "\nTrace of simulation {} (one line per send, receive, drop, crash, timer):\n{t}",
+            i + 1
+        );
+    }
     std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
     let json = serde_json::to_string_pretty(&report::json(&results, &ctx)).expect("json");
     std::fs::write(dir.join("grade.json"), json).map_err(|e| format!("grade.json: {e}"))?;

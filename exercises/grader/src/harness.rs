@@ -226,13 +226,54 @@ pub fn catch<T>(f: impl FnOnce() -> T) -> Result<T, (Kind, String)> {
         let (msg, at) = captured.unwrap_or_else(|| ("a panic".into(), String::new()));
         let at = tidy_path(&at);
         if msg.starts_with("not yet implemented") {
+            let what = function_at(&at)
+                .map(|f| format!("`{f}` "))
+                .unwrap_or_default();
             (
                 Kind::NotImplemented,
-                format!("not implemented yet: fill in the todo!() at {at}"),
+                format!("not implemented yet: fill in {what}(the todo!() at {at})"),
             )
         } else {
             (Kind::Panicked, format!("your code panicked at {at}: {msg}"))
         }
+    })
+}
+
+/// The function (`Type::method` or `function`) enclosing `file:line`, read from the source,
+/// so a stub's message names what to fill in. Best effort: `None` if the file is not found.
+fn function_at(at: &str) -> Option<String> {
+    let (file, line) = at.rsplit_once(':')?;
+    let line: usize = line.parse().ok()?;
+    let repo = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let text = [repo.join(file), repo.join("exercises").join(file)]
+        .iter()
+        .find_map(|p| std::fs::read_to_string(p).ok())?;
+    let before: Vec<&str> = text.lines().take(line).collect();
+    let name_after = |l: &str, word: &str| {
+        let rest = l.split(word).nth(1)?;
+        let name: String = rest
+            .chars()
+            .take_while(|c| c.is_alphanumeric() || *c == '_')
+            .collect();
+        (!name.is_empty()).then_some(name)
+    };
+    let (i, f) = before
+        .iter()
+        .enumerate()
+        .rev()
+        .find_map(|(i, l)| name_after(l, "fn ").map(|n| (i, n)))?;
+    let owner = before[..i].iter().rev().find_map(|l| {
+        if l.starts_with('}') {
+            Some(None)
+        } else if l.starts_with("impl") {
+            Some(name_after(l, " for ").or_else(|| name_after(l, "impl ")))
+        } else {
+            None
+        }
+    });
+    Some(match owner.flatten() {
+        Some(t) => format!("{t}::{f}"),
+        None => f,
     })
 }
 

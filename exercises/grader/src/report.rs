@@ -99,7 +99,7 @@ pub fn text(results: &[ExerciseResult], ctx: &Context) -> String {
                 let _ = writeln!(out, "  {what} ({}): {}", f.case, f.message);
                 let _ = writeln!(
                     out,
-                    "  Replay exactly this case: `cargo test -- {} {}`",
+                    "  Replay exactly this case: `cargo test -- {} {}` (add --trace to see every message)",
                     r.id,
                     f.case.flag()
                 );

@@ -129,6 +129,12 @@ fn info_toml_and_the_grader_agree() {
             i.name,
             i.file
         );
+        assert!(
+            root.join("..").join(&i.notebook).is_file(),
+            "{}: notebook {} exists",
+            i.name,
+            i.notebook
+        );
         let solution = root.join(i.file.replace("src/", "solutions/"));
         assert!(
             solution.is_file(),

@@ -1,5 +1,5 @@
 //! Idempotency: a key store, a crash-safe payment, an exactly-once consumer. Taught in
-//! notebooks/11-idempotency.ipynb.
+//! notebooks/11-idempotency-and-sagas.ipynb.
 
 pub mod consumer;
 pub mod key_store;

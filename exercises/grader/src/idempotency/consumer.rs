@@ -250,7 +250,7 @@ fn check(impls: &Impls, case: &Case, j: &mut Judge) {
     let log = Arc::new(Mutex::new(Truth::default()));
     let recover = impls.consumer.recover;
     let (streams, l) = (s.streams.clone(), log.clone());
-    Sim::new(s.net)
+    let sim = Sim::new(s.net)
         .node(move |_| Broker {
             acked: streams.iter().map(|s| vec![false; s.len()]).collect(),
             streams: streams.clone(),
@@ -262,8 +262,8 @@ fn check(impls: &Impls, case: &Case, j: &mut Judge) {
             log: l.clone(),
         })
         .faults(s.faults)
-        .until(secs(30))
-        .run_fast(case.seed());
+        .until(secs(30));
+    crate::simulate(&sim, case.seed());
     let t = lock(&log);
     let what = match case {
         Case::Schedule("crash-before-acks") => {

@@ -397,13 +397,13 @@ fn check(impls: &Impls, case: &Case, j: &mut Judge) {
             epoch: 0,
         });
     }
-    sim.faults(s.faults).until(secs(20)).run_fast(case.seed());
+    crate::simulate(&sim.faults(s.faults).until(secs(20)), case.seed());
     let t = lock(&truth);
     let crashes = match case {
         Case::Schedule("double-click") => " (every request was sent twice at once)",
         Case::Schedule("crash-mid-work") => " (the server crashed at 4 ms while executing the first request and restarted at 30 ms: memory lost, storage kept; the client then retried)",
         Case::Schedule("reply-lost-then-crash") => " (the reply to the first request was lost; the server crashed at 40 ms and restarted at 50 ms: memory lost, storage kept; the client then retried)",
-        Case::Schedule(_) => " (client 1's withdrawal was refused and the refusal lost; client 2 then paid in; client 1 retried)",
+        Case::Schedule(_) => " (client c1's withdrawal was refused and the refusal lost; client c2 then paid in; client c1 retried)",
         Case::Seed(_) => " (messages lost, duplicated and reordered; the server may have crashed, keeping only its storage)",
     };
     for (&(c, key), runs) in &t.executed {
@@ -417,14 +417,14 @@ fn check(impls: &Impls, case: &Case, j: &mut Judge) {
             .collect();
         j.expect("one-effect-per-key", legit.len() <= 1, || {
             format!(
-                "client {c}'s key {key} (amount {}) was executed {} times{crashes}",
+                "client c{c}'s key {key} (amount {}) was executed {} times{crashes}",
                 intended.as_ref().map_or(0, |r| r.amount),
                 legit.len()
             )
         });
         let other = runs.iter().find(|(r, _)| Some(r) != intended.as_ref());
         if let Some((r, _)) = other {
-            j.fail("rejects-key-reuse", format!("client {c} reused key {key} for a different request ({r:?}), and the server executed it"));
+            j.fail("rejects-key-reuse", format!("client c{c} reused key {key} for a different request ({r:?}), and the server executed it"));
         }
     }
     for (c, ops) in &t.intended {
@@ -449,20 +449,20 @@ fn check(impls: &Impls, case: &Case, j: &mut Judge) {
             match real {
                 Some((_, truth)) => {
                     if let Some(bad) = responses.iter().find(|r| **r != truth) {
-                        j.fail("identical-replays", format!("client {c}'s key {key}: its execution answered {truth:?}, but a retry was answered {bad:?}{crashes}"));
+                        j.fail("identical-replays", format!("client c{c}'s key {key}: its execution answered {truth:?}, but a retry was answered {bad:?}{crashes}"));
                     }
                 }
                 None => {
                     if let Some(r) = responses.first() {
-                        j.fail("keys-per-client", format!("client {c}'s key {key} ({req:?}) was answered {r:?} but never executed — another client's key {key}?"));
+                        j.fail("keys-per-client", format!("client c{c}'s key {key} ({req:?}) was answered {r:?} but never executed — another client's key {key}?"));
                     }
                 }
             }
             if answers.contains(&&Answer::Conflict) {
-                j.fail("keys-per-client", format!("client {c}'s first use of key {key} ({req:?}) was answered Conflict — another client's key {key}?"));
+                j.fail("keys-per-client", format!("client c{c}'s first use of key {key} ({req:?}) was answered Conflict — another client's key {key}?"));
             }
             j.expect("answers-every-request", !responses.is_empty() || answers.contains(&&Answer::Conflict), || {
-                format!("client {c}'s key {key} ({req:?}) was never answered with a response{crashes}; it got {} Busy answers", answers.iter().filter(|a| ***a == Answer::Busy).count())
+                format!("client c{c}'s key {key} ({req:?}) was never answered with a response{crashes}; it got {} Busy answers", answers.iter().filter(|a| ***a == Answer::Busy).count())
             });
         }
     }
@@ -470,7 +470,7 @@ fn check(impls: &Impls, case: &Case, j: &mut Judge) {
         let intended = t.intended[c].iter().find(|o| o.0 == *key).map(|o| &o.1);
         if Some(req) != intended {
             j.expect("rejects-key-reuse", !matches!(a, Answer::Response(_)), || {
-                format!("client {c} reused key {key} for a different request ({req:?}) and was answered {a:?} instead of Conflict")
+                format!("client c{c} reused key {key} for a different request ({req:?}) and was answered {a:?} instead of Conflict")
             });
         }
     }

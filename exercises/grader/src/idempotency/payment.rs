@@ -307,6 +307,9 @@ fn check(impls: &Impls, case: &Case, j: &mut Judge) {
     let last_handled = match case {
         Case::Schedule(name) => {
             let run = sim.run(case.seed());
+            if crate::TRACING.load(std::sync::atomic::Ordering::Relaxed) {
+                lock(&crate::TRACES).push(run.trace().to_string());
+            }
             let k: usize = name
                 .rsplit('-')
                 .next()
@@ -336,7 +339,7 @@ fn check(impls: &Impls, case: &Case, j: &mut Judge) {
             })
         }
         Case::Seed(_) => {
-            sim.run_fast(case.seed());
+            crate::simulate(&sim, case.seed());
             None
         }
     };

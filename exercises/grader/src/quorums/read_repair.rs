@@ -361,7 +361,7 @@ fn check(impls: &Impls, case: &Case, j: &mut Judge) {
             log: l.clone(),
         });
     }
-    let run = sim.faults(s.faults).until(secs(60)).run_fast(case.seed());
+    let run = crate::simulate(&sim.faults(s.faults).until(secs(60)), case.seed());
     let log = lock(&log);
     let setting = format!("{n} replicas, {} clients", s.clients.len());
     for op in &run.history.ops {
@@ -371,7 +371,7 @@ fn check(impls: &Impls, case: &Case, j: &mut Judge) {
                 _ => "read".to_string(),
             };
             let how = if op.completed.is_some() { "reported Unavailable" } else { "never finished" };
-            format!("{setting}: client {}'s {kind} (started at {}) {how}, though a majority of replicas was up", op.client, op.invoked)
+            format!("{setting}: client c{}'s {kind} (started at {}) {how}, though a majority of replicas was up", op.client, op.invoked)
         });
     }
     if let Err(e) = linearizable(&run.history) {
@@ -393,7 +393,7 @@ fn check(impls: &Impls, case: &Case, j: &mut Judge) {
             })
             .count();
         j.expect("read-repairs-first", holders * 2 > n, || {
-            format!("{setting}: client {client}'s read returned {value} at {t}, when only {holders} of {n} replicas held it")
+            format!("{setting}: client c{client}'s read returned {value} at {t}, when only {holders} of {n} replicas held it")
         });
     }
     let mut by_version: Vec<(Version, i64)> = log.stored.iter().map(|s| (s.2, s.3)).collect();

@@ -391,7 +391,7 @@ fn check(impls: &Impls, case: &Case, j: &mut Judge) {
             finished: 0,
         });
     }
-    sim.faults(s.faults).until(secs(60)).run_fast(case.seed());
+    crate::simulate(&sim.faults(s.faults).until(secs(60)), case.seed());
     let log = lock(&log);
     let setting = format!(
         "n = {}, r = {}, w = {}, timeout {}; {}",
@@ -399,6 +399,8 @@ fn check(impls: &Impls, case: &Case, j: &mut Judge) {
     );
     // Pair each client's operations with their outcomes, in order.
     for c in 0..3 {
+        // Named as in traces: clients come after the n replicas; c{n} is the writer.
+        let cname = format!("c{}", cfg.n + c);
         let started: Vec<(Time, u64)> = log
             .started
             .iter()
@@ -415,7 +417,7 @@ fn check(impls: &Impls, case: &Case, j: &mut Judge) {
             j.fail(
                 "unavailable-at-timeout",
                 format!(
-                    "{setting}: client {c} finished {} operations but started only {}",
+                    "{setting}: client {cname} finished {} operations but started only {}",
                     finished.len(),
                     started.len()
                 ),
@@ -431,7 +433,7 @@ fn check(impls: &Impls, case: &Case, j: &mut Judge) {
                 j.fail(
                     prop,
                     format!(
-                        "{setting}: client {c}'s operation {} (started at {t0}) never finished",
+                        "{setting}: client {cname}'s operation {} (started at {t0}) never finished",
                         k + 1
                     ),
                 );
@@ -445,10 +447,10 @@ fn check(impls: &Impls, case: &Case, j: &mut Judge) {
             match how {
                 Finished::Unavailable => {
                     if s.available {
-                        j.fail("completes-despite-failures", format!("{setting}: client {c}'s {opname} at {t0} reported Unavailable although enough replicas were up and reachable"));
+                        j.fail("completes-despite-failures", format!("{setting}: client {cname}'s {opname} at {t0} reported Unavailable although enough replicas were up and reachable"));
                     }
                     j.expect("unavailable-at-timeout", t1 <= t0 + cfg.timeout, || {
-                        format!("{setting}: client {c}'s {opname} started at {t0} reported Unavailable only at {t1}")
+                        format!("{setting}: client {cname}'s {opname} started at {t0} reported Unavailable only at {t1}")
                     });
                 }
                 Finished::Written => {
@@ -460,24 +462,24 @@ fn check(impls: &Impls, case: &Case, j: &mut Judge) {
                         })
                         .count();
                     j.expect("write-quorum", what != 0 && holders >= cfg.w, || {
-                        format!("{setting}: client {c}'s {opname} reported Written at {t1} when only {holders} replicas held it")
+                        format!("{setting}: client {cname}'s {opname} reported Written at {t1} when only {holders} replicas held it")
                     });
                     if !s.available {
-                        j.fail("unavailable-at-timeout", format!("{setting}: client {c}'s {opname} reported Written although no {} replicas could be reached", cfg.w));
+                        j.fail("unavailable-at-timeout", format!("{setting}: client {cname}'s {opname} reported Written although no {} replicas could be reached", cfg.w));
                     }
                 }
                 Finished::Read { version, value } => {
                     let real =
                         (version == 0 && value == 0) || log.values.contains(&(version, value));
                     j.expect("read-returns-real-values", what == 0 && real, || {
-                        format!("{setting}: client {c}'s read returned version {version} with value {value}, which no write wrote")
+                        format!("{setting}: client {cname}'s read returned version {version} with value {value}, which no write wrote")
                     });
                     let newest_done = writer_done_before(&log, t0);
                     j.expect("read-sees-latest-write", version >= newest_done, || {
-                        format!("{setting}: client {c}'s read at {t0} returned version {version}, but the write of version {newest_done} had finished before it began")
+                        format!("{setting}: client {cname}'s read at {t0} returned version {version}, but the write of version {newest_done} had finished before it began")
                     });
                     if !s.available {
-                        j.fail("unavailable-at-timeout", format!("{setting}: client {c}'s read returned a value although no {} replicas could be reached", cfg.r));
+                        j.fail("unavailable-at-timeout", format!("{setting}: client {cname}'s read returned a value although no {} replicas could be reached", cfg.r));
                     }
                 }
             }

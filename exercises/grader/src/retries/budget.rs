@@ -296,7 +296,7 @@ fn fleet(
             .loss(0.03)
     };
     let (l1, l2) = (log.clone(), log.clone());
-    Sim::new(net)
+    let sim = Sim::new(net)
         .node(move |_| Server {
             outage,
             log: l1.clone(),
@@ -307,8 +307,8 @@ fn fleet(
             next: 0,
             log: l2.clone(),
         })
-        .until(secs(6))
-        .run_fast(seed);
+        .until(secs(6));
+    crate::simulate(&sim, seed);
     let mut l = lock(&log);
     std::mem::take(&mut *l)
 }

@@ -427,7 +427,7 @@ fn check(impls: &Impls, case: &Case, j: &mut Judge) {
             me: i,
         });
     }
-    sim.until(secs(30)).run_fast(case.seed());
+    crate::simulate(&sim.until(secs(30)), case.seed());
     let log = lock(&log);
     for (i, (plan, l)) in plans.iter().zip(log.iter()).enumerate() {
         judge_call(j, i + 1, plan, l);
