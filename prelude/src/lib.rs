@@ -45,6 +45,7 @@
 //! | plot | [`plot`]: `line`, `scatter`, `bar`, `histogram`, `cdf`, `heatmap`, `timeline`, `spacetime`; a [`Table`](table::Table) or [`Figure`](plot::Figure) shows itself inline |
 //! | order events without a clock | [`LamportClock`](clock::LamportClock), [`VectorClock`](clock::VectorClock) |
 //! | reuse a building block | [`blocks`]: retrying client and server, heartbeat failure detector, quorum register, service chains and fan-out |
+//! | do the arithmetic, measure this machine | modules in the prelude: `scaling` (Amdahl, USL, queueing, load tests), `availability` (k-of-n, nines), `geo` (fibre round trips), `latency_ladder` and `transport` (live wall-clock measurements, outside the simulator), `attacker`, `discovery`, `route`, `ambiguity`, `gc` |
 //! | summarise numbers | [`Summary`](stats::Summary) (mean, 95% CI, percentiles), [`wilson`](stats::wilson), [`quantile`](stats::quantile) |
 //!
 //! Impossible parameters (a probability of 1.5, a partition naming node 9 of 3, a NaN delay)

@@ -2,6 +2,10 @@
 //!
 //! Each block is an ordinary [`Node`](crate::node::Node) built on the public API — nothing here
 //! is privileged — and doubles as an example of how to write one.
+//!
+//! A few modules hold the arithmetic the notebooks check simulations against (`scaling`,
+//! `availability`, `geo`) and live measurements of the learner's machine (`latency_ladder`,
+//! `transport`); those read the wall clock and are never used inside a simulation.
 
 pub mod ambiguity;
 pub mod attacker;
