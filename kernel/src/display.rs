@@ -9,8 +9,8 @@ use serde_json::{json, Map, Value};
 /// Prefix of a display line. Lines with it are never shown as stdout text.
 pub const PREFIX: &str = "FAULTLINE_DISPLAY ";
 
+/// Unknown fields are ignored, so the prelude can add some without breaking older kernels.
 #[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
 struct Request {
     op: String,
     #[serde(default)]
@@ -68,6 +68,12 @@ mod tests {
             (kind, content["wait"].as_bool()),
             ("clear_output", Some(true))
         );
+    }
+
+    #[test]
+    fn ignores_fields_it_does_not_know() {
+        let line = r#"{"op":"clear","data":{},"display_id":"x","wait":true,"later":1}"#;
+        assert_eq!(to_iopub(line).unwrap().0, "clear_output");
     }
 
     #[test]
