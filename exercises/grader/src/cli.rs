@@ -233,16 +233,26 @@ fn run(impls: Impls) -> Result<ExitCode, String> {
             i + 1
         );
     }
-    std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
-    let json = serde_json::to_string_pretty(&report::json(&results, &ctx)).expect("json");
-    std::fs::write(dir.join("grade.json"), json).map_err(|e| format!("grade.json: {e}"))?;
-    std::fs::write(dir.join("grades.csv"), report::csv(&results, &ctx))
-        .map_err(|e| format!("grades.csv: {e}"))?;
-    println!(
-        "(graded in {:.1} s; results in {}/grade.json and grades.csv)",
-        started.elapsed().as_secs_f64(),
-        dir.display()
-    );
+    let elapsed = started.elapsed().as_secs_f64();
+    if args.case.is_some() {
+        // A replay grades one case, not the exercise: the grade files keep the full grade.
+        println!("(replayed in {elapsed:.1} s; grade files unchanged)");
+    } else {
+        std::fs::create_dir_all(&dir)
+            .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+        let previous = std::fs::read_to_string(dir.join("grade.json"))
+            .ok()
+            .and_then(|t| serde_json::from_str(&t).ok());
+        let grade = report::merge(previous, report::json(&results, &ctx));
+        let json = serde_json::to_string_pretty(&grade).expect("json");
+        std::fs::write(dir.join("grade.json"), json).map_err(|e| format!("grade.json: {e}"))?;
+        std::fs::write(dir.join("grades.csv"), report::csv(&grade))
+            .map_err(|e| format!("grades.csv: {e}"))?;
+        println!(
+            "(graded in {elapsed:.1} s; results in {}/grade.json and grades.csv)",
+            dir.display()
+        );
+    }
     let all_pass = results.iter().all(|r| r.complete());
     Ok(if all_pass {
         ExitCode::SUCCESS

@@ -177,20 +177,50 @@ fn csv_field(s: &str) -> String {
     }
 }
 
-/// `grades.csv`, nbgrader's columns; one row per exercise (nbgrader's "assignment").
-pub fn csv(results: &[ExerciseResult], ctx: &Context) -> String {
+/// Folds a new grade into the previous `grade.json`: the exercises just graded replace their
+/// old entries, the others keep theirs, so grading one exercise at a time still leaves a
+/// complete file. Totals are recomputed; order follows `info.toml`.
+pub fn merge(previous: Option<Value>, new: Value) -> Value {
+    let mut merged = new.clone();
+    let Some(old) = previous.and_then(|p| p["exercises"].as_array().cloned()) else {
+        return merged;
+    };
+    let fresh = new["exercises"].as_array().cloned().unwrap_or_default();
+    let mut all: Vec<Value> = info::all()
+        .iter()
+        .filter_map(|i| {
+            let pick = |list: &[Value]| list.iter().find(|e| e["name"] == i.name.as_str()).cloned();
+            pick(&fresh).or_else(|| pick(&old))
+        })
+        .collect();
+    all.retain(|e| e.is_object());
+    let total = |key: &str| {
+        all.iter()
+            .map(|e| e[key].as_u64().unwrap_or(0))
+            .sum::<u64>()
+    };
+    merged["score"] = json!(total("score"));
+    merged["max_score"] = json!(total("max_score"));
+    merged["exercises"] = json!(all);
+    merged
+}
+
+/// `grades.csv` from a `grade.json`: nbgrader's columns, one row per exercise (nbgrader's
+/// "assignment"), so an instructor can concatenate a class's files.
+pub fn csv(grade: &Value) -> String {
     let mut out = String::from(
         "assignment,duedate,timestamp,student_id,last_name,first_name,email,raw_score,late_submission_penalty,score,max_score\n",
     );
-    for r in results {
-        let score = r.passed() as f64;
+    let text = |v: &Value| v.as_str().unwrap_or_default().to_string();
+    for e in grade["exercises"].as_array().into_iter().flatten() {
+        let score = e["score"].as_u64().unwrap_or(0) as f64;
         let _ = writeln!(
             out,
             "{},,{},{},,,,{score:.1},0.0,{score:.1},{:.1}",
-            csv_field(r.id),
-            csv_field(&ctx.timestamp),
-            csv_field(&ctx.student),
-            r.props.len() as f64
+            csv_field(&text(&e["name"])),
+            csv_field(&text(&grade["timestamp"])),
+            csv_field(&text(&grade["student_id"])),
+            e["max_score"].as_u64().unwrap_or(0) as f64
         );
     }
     out
