@@ -596,9 +596,11 @@ fn judge_call(j: &mut Judge, n: usize, plan: &Plan, l: &CallLog) {
     let may_retry = plan.request.idempotent || last_busy;
     if !matches!(outcome, CallOutcome::Ok(_)) && !got_invalid && sends < p.max_attempts && may_retry
     {
-        j.expect("retries-when-safe", done + p.pause >= deadline, || {
+        // Declining to start an attempt that could not finish by the deadline is fine too.
+        let room = done + p.pause + p.attempt_timeout <= deadline;
+        j.expect("retries-when-safe", !room, || {
             tell(format!(
-                "you gave up at {done} after {sends} attempts, with attempts and time left"
+                "you gave up at {done} after {sends} attempts, with attempts left and time for another"
             ))
         });
     }
