@@ -183,12 +183,14 @@ impl Evaluator {
         let Ok((context, _)) = &mut self.context else {
             return;
         };
+        // The prelude's own lockfile is the source of truth; the copy saved after the last
+        // successful load serves a prelude that ships without one.
         let saved_lock = settings.build_dir.as_ref().map(|d| d.join("prelude.lock"));
         if let Some(dir) = &settings.build_dir {
-            let source = saved_lock
+            let source = settings
+                .lockfile
                 .clone()
-                .filter(|p| p.exists())
-                .or(settings.lockfile.clone());
+                .or(saved_lock.clone().filter(|p| p.exists()));
             if let Some(source) = source {
                 let _ = std::fs::copy(source, dir.join("Cargo.lock"));
             }
