@@ -1,7 +1,7 @@
 //! Wrong on purpose (idempotency::key_store): keys are not scoped per client: client 2's key 1 is client 1's key 1.
 
 /// The properties the grader must fail for this implementation, and no others.
-pub const MUST_FAIL: &[&str] = &["keys-per-client"];
+pub const MUST_FAIL: &[&str] = &["keys-per-client", "rejects-key-reuse"];
 
 use faultline::prelude::*;
 pub use faultline_grader::idempotency::key_store::{Begin, Request, Response};

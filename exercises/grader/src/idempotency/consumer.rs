@@ -195,7 +195,7 @@ pub fn exercise() -> Exercise {
         id: "idempotency::consumer",
         props: PROPS,
         schedules: &["crash-before-acks", "reversed-delivery"],
-        seeds: 30,
+        seeds: 80,
         check,
     }
 }

@@ -290,7 +290,7 @@ pub fn exercise() -> Exercise {
             "reply-lost-then-crash",
             "refusal-replayed",
         ],
-        seeds: 30,
+        seeds: 80,
         check,
     }
 }

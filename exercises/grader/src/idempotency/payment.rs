@@ -221,7 +221,7 @@ pub fn exercise() -> Exercise {
         id: "idempotency::payment",
         props: PROPS,
         schedules: CRASH_POINTS,
-        seeds: 30,
+        seeds: 80,
         check,
     }
 }

@@ -259,7 +259,7 @@ pub fn exercise() -> Exercise {
         id: "quorums::read_repair",
         props: PROPS,
         schedules: &["new-old-inversion", "concurrent-writers"],
-        seeds: 25,
+        seeds: 60,
         check,
     }
 }

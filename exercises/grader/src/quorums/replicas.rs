@@ -266,7 +266,7 @@ pub fn exercise() -> Exercise {
             "duplicated-acks",
             "cut-off-minority-side",
         ],
-        seeds: 30,
+        seeds: 80,
         check,
     }
 }

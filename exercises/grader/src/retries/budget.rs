@@ -64,7 +64,7 @@ pub fn exercise() -> Exercise {
         id: "retries::budget",
         props: PROPS,
         schedules: &["reserve-of-one"],
-        seeds: 12,
+        seeds: 20,
         check,
     }
 }

@@ -302,7 +302,7 @@ pub fn exercise() -> Exercise {
             "late-reply",
             "deadline-before-attempts",
         ],
-        seeds: 40,
+        seeds: 100,
         check,
     }
 }
