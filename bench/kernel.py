@@ -75,11 +75,16 @@ def main() -> None:
     parser.add_argument("--first-cell", default="ms(250)", help="a cell using the prelude")
     parser.add_argument("--kernel", default="faultline")
     parser.add_argument("--evcxr-kernel", default="rust", help="evcxr_jupyter's kernelspec")
+    parser.add_argument(
+        "--evcxr-first-cell",
+        default="1 + 1",
+        help="evcxr_jupyter's first cell (use the prelude one if its init.evcxr loads the prelude)",
+    )
     args = parser.parse_args()
 
     runs = {args.kernel: args.first_cell}
     if installed(args.evcxr_kernel):
-        runs[args.evcxr_kernel] = "1 + 1"  # evcxr_jupyter has no prelude of ours
+        runs[args.evcxr_kernel] = args.evcxr_first_cell
     else:
         print(f"(evcxr_jupyter kernelspec '{args.evcxr_kernel}' not installed: not measured)")
     results = {}
