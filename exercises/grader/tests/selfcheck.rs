@@ -144,3 +144,36 @@ fn info_toml_and_the_grader_agree() {
         );
     }
 }
+
+#[test]
+fn grading_twice_gives_the_same_grade() {
+    // Scores must never flicker: same code, same cases, same verdicts and messages.
+    let impls = Impls {
+        call: faultline_grader::bind_call!(wrong::retries::call_unknown_as_failed),
+        key_store: faultline_grader::bind_key_store!(wrong::idempotency::key_store_memory_only),
+        replicas: faultline_grader::bind_replicas!(wrong::quorums::replicas_first_reply),
+        ..impls!(solutions)
+    };
+    let all = exercises();
+    let grade_once = || {
+        grade(&impls, &all.iter().collect::<Vec<_>>(), None)
+            .iter()
+            .flat_map(|r| {
+                r.props.iter().map(|p| {
+                    let f = p.failure.as_ref();
+                    (
+                        r.id,
+                        p.prop.name,
+                        f.map(|f| (f.case.clone(), f.message.clone())),
+                    )
+                })
+            })
+            .collect::<Vec<_>>()
+    };
+    let first = grade_once();
+    assert!(
+        first.iter().any(|(_, _, f)| f.is_some()),
+        "the wrong modules fail"
+    );
+    assert_eq!(first, grade_once());
+}
