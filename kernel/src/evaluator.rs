@@ -148,6 +148,7 @@ impl Evaluator {
                     outputs.stderr,
                     events.clone(),
                     settings.session.clone(),
+                    context.process_handle(),
                 );
                 (context, forwarder)
             })

@@ -3,33 +3,48 @@
 //!
 //! evcxr hands us the child's stdout and stderr on two channels. Before a cell's reply is sent,
 //! [`Forwarder::finish`] waits until this thread has published everything the cell printed, so
-//! stderr never arrives after the kernel says idle.
+//! stderr never arrives after the kernel says idle. evcxr waits for stdout itself; for stderr we
+//! wait until the pipe it reads from is empty (Linux: the pipe's unread byte count), falling back
+//! to a quiet period where that cannot be known.
 
 use crate::display;
 use crate::evaluator::Event;
 use crate::wire::Message;
-use crossbeam_channel::{select, Receiver, Sender};
+use crossbeam_channel::{select, Receiver, RecvTimeoutError, Sender};
 use serde_json::json;
+use std::process::Child;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use tokio::sync::mpsc::UnboundedSender;
 
 /// Prefix of the line our panic hook (installed in the child) prints before unwinding.
 pub const PANIC_PREFIX: &str = "FAULTLINE_PANIC ";
-/// The child's stderr reaches us through a pipe and a reader thread; once nothing more has
-/// arrived for this long after the cell ended, everything it wrote has been forwarded.
+/// The child's stderr reaches us through a pipe and evcxr's reader thread. Once the pipe is empty
+/// and nothing has arrived for `STDERR_SETTLE` (the reader's last line in transit), everything
+/// has been forwarded; without a way to see the pipe, we wait for `STDERR_QUIET` of silence.
+const STDERR_SETTLE: Duration = Duration::from_millis(3);
 const STDERR_QUIET: Duration = Duration::from_millis(30);
+/// Never wait longer than this for a child that keeps writing to stderr.
+const STDERR_MAX_WAIT: Duration = Duration::from_millis(500);
 /// Lines joined into one stream message when they arrive in a burst.
 const MAX_BATCH: usize = 1000;
 
 enum Control {
-    Begin { parent: Message, silent: bool },
-    Finish(Sender<()>),
+    Begin {
+        parent: Message,
+        silent: bool,
+    },
+    Finish {
+        ack: Sender<()>,
+        /// Our descriptor for the read end of the child's stderr pipe, if found.
+        pipe: Option<i32>,
+    },
 }
 
 pub struct Forwarder {
     control: Sender<Control>,
     panic: Arc<Mutex<Option<String>>>,
+    child: Arc<Mutex<Child>>,
 }
 
 impl Forwarder {
@@ -38,6 +53,7 @@ impl Forwarder {
         stderr: Receiver<String>,
         events: UnboundedSender<Event>,
         session: String,
+        child: Arc<Mutex<Child>>,
     ) -> Forwarder {
         let (control, control_rx) = crossbeam_channel::unbounded();
         let panic = Arc::new(Mutex::new(None));
@@ -52,7 +68,11 @@ impl Forwarder {
             .name("output".into())
             .spawn(move || state.run(&stdout, &stderr, &control_rx))
             .expect("spawn output thread");
-        Forwarder { control, panic }
+        Forwarder {
+            control,
+            panic,
+            child,
+        }
     }
 
     /// Attributes everything printed from now on to `parent`.
@@ -67,7 +87,9 @@ impl Forwarder {
     /// Waits until the cell's output has been published; returns its panic report, if any.
     pub fn finish(&self) -> Option<String> {
         let (ack, done) = crossbeam_channel::bounded(1);
-        if self.control.send(Control::Finish(ack)).is_ok() {
+        let pid = self.child.lock().unwrap().id();
+        let pipe = stderr_pipe(pid);
+        if self.control.send(Control::Finish { ack, pipe }).is_ok() {
             let _ = done.recv();
         }
         self.panic.lock().unwrap().take()
@@ -104,17 +126,36 @@ impl State {
                         self.parent = Some(parent);
                         self.silent = silent;
                     }
-                    Ok(Control::Finish(ack)) => {
+                    Ok(Control::Finish { ack, pipe }) => {
                         while let Ok(line) = stdout.try_recv() {
                             self.stdout_burst(line, stdout);
                         }
-                        while let Ok(line) = stderr.recv_timeout(STDERR_QUIET) {
-                            self.stderr_burst(line, stderr);
-                        }
+                        self.drain_stderr(stderr, pipe);
                         let _ = ack.send(());
                     }
                     Err(_) => return,
                 },
+            }
+        }
+    }
+
+    fn drain_stderr(&mut self, stderr: &Receiver<String>, pipe: Option<i32>) {
+        let started = Instant::now();
+        let wait = if pipe.is_some() {
+            STDERR_SETTLE
+        } else {
+            STDERR_QUIET
+        };
+        while started.elapsed() < STDERR_MAX_WAIT {
+            match stderr.recv_timeout(wait) {
+                Ok(line) => self.stderr_burst(line, stderr),
+                Err(RecvTimeoutError::Timeout)
+                    if pipe.is_none_or(|fd| unread_bytes(fd) == Some(0)) =>
+                {
+                    return
+                }
+                Err(RecvTimeoutError::Timeout) => {}
+                Err(RecvTimeoutError::Disconnected) => return,
             }
         }
     }
@@ -163,5 +204,47 @@ impl State {
                 let _ = self.events.send(Event::Iopub(message));
             }
         }
+    }
+}
+
+/// Our descriptor for the read end of the pipe that is process `pid`'s stderr: the one of our
+/// descriptors that names the same pipe as its descriptor 2.
+fn stderr_pipe(pid: u32) -> Option<i32> {
+    let target = std::fs::read_link(format!("/proc/{pid}/fd/2")).ok()?;
+    std::fs::read_dir("/proc/self/fd").ok()?.find_map(|entry| {
+        let entry = entry.ok()?;
+        let fd: i32 = entry.file_name().to_str()?.parse().ok()?;
+        (fd > 2 && std::fs::read_link(entry.path()).ok()? == target).then_some(fd)
+    })
+}
+
+/// Bytes written to a pipe but not yet read.
+fn unread_bytes(fd: i32) -> Option<usize> {
+    let mut count: libc::c_int = 0;
+    // SAFETY: FIONREAD writes one int; a stale descriptor just makes ioctl fail.
+    let ok = unsafe { libc::ioctl(fd, libc::FIONREAD, &mut count) } == 0;
+    ok.then_some(count as usize)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::process::{Command, Stdio};
+
+    #[test]
+    fn finds_and_measures_a_childs_stderr_pipe() {
+        let mut child = Command::new("sh")
+            .args(["-c", "printf abc >&2; sleep 5"])
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let fd = stderr_pipe(child.id()).expect("the read end of the child's stderr");
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while unread_bytes(fd) != Some(3) {
+            assert!(Instant::now() < deadline, "never saw the 3 bytes");
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        child.kill().unwrap();
+        child.wait().unwrap();
     }
 }
