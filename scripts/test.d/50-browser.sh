@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # JupyterLab in headless Chromium on the Faultline kernel (built and installed by 30-kernel.sh):
-# open a notebook, run all cells, check its plots rendered, save build/browser/lab.png.
+# open a fixture, the welcome notebook and an experiment notebook, run all cells, check their
+# plots rendered, save screenshots to build/browser/.
 source "$(dirname "$0")/../lib/common.sh"
 cd "$ROOT"
 ensure_apt

@@ -1,5 +1,8 @@
 """JupyterLab in headless Chromium on the Faultline kernel: open a notebook, run all cells,
-check the SVG outputs rendered, and save a screenshot (build/browser/lab.png)."""
+check the SVG outputs rendered, and save a screenshot (build/browser/NAME.png).
+
+Runs a small fixture (exact outputs known) and two real notebooks: the welcome notebook and an
+experiment notebook, as a learner would open them from notebooks/."""
 
 import json
 import os
@@ -17,7 +20,8 @@ from playwright.sync_api import expect, sync_playwright
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 FIXTURE = pathlib.Path(__file__).parent / "fixtures" / "plot.ipynb"
-SCREENSHOT = ROOT / "build" / "browser" / "lab.png"
+NOTEBOOKS = ROOT / "notebooks"
+SCREENSHOTS = ROOT / "build" / "browser"
 KERNEL_NAME = os.environ.get("FAULTLINE_KERNEL_NAME", "faultline")
 CHROMIUM_FLAGS = [
     "--no-sandbox",
@@ -43,13 +47,14 @@ def api(base: str, token: str, path: str, method: str = "GET"):
         return json.loads(body) if body else None
 
 
-@pytest.fixture()
-def lab(tmp_path):
-    notebook = json.loads(FIXTURE.read_text())
+@pytest.fixture(params=[FIXTURE, NOTEBOOKS / "00-welcome.ipynb", NOTEBOOKS / "02-architectures.ipynb"],
+                ids=lambda p: p.stem)
+def lab(request, tmp_path):
+    notebook = json.loads(request.param.read_text())
     notebook["metadata"]["kernelspec"]["name"] = KERNEL_NAME
     root = tmp_path / "notebooks"
     root.mkdir()
-    (root / "plot.ipynb").write_text(json.dumps(notebook))
+    (root / request.param.name).write_text(json.dumps(notebook))
     port, token = free_port(), uuid.uuid4().hex
     log = open(tmp_path / "lab.log", "w")
     server = subprocess.Popen(
@@ -72,7 +77,7 @@ def lab(tmp_path):
                 server.kill()
                 raise RuntimeError((tmp_path / "lab.log").read_text()) from None
             time.sleep(0.5)
-    yield base, token
+    yield base, token, request.param.name, notebook
     # Kernels outlive the browser tab: shut them down before the server.
     for kernel in api(base, token, "/api/kernels"):
         api(base, token, f"/api/kernels/{kernel['id']}", method="DELETE")
@@ -82,14 +87,16 @@ def lab(tmp_path):
 
 
 def test_run_all_renders_plots(lab):
-    base, token = lab
+    base, token, name, notebook = lab
+    is_fixture = name == FIXTURE.name
     chromium = shutil.which("chromium") or "/usr/bin/chromium"
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=chromium, args=CHROMIUM_FLAGS, headless=True)
         page = browser.new_page(viewport={"width": 1280, "height": 1000})
-        page.goto(f"{base}/lab/tree/plot.ipynb?reset&token={token}")
+        page.goto(f"{base}/lab/tree/{name}?reset&token={token}")
         panel = ".jp-NotebookPanel:not(.lm-mod-hidden)"
-        expect(page.locator(f"{panel} .jp-Notebook .jp-Cell")).to_have_count(4, timeout=120_000)
+        cells = len(notebook["cells"])
+        expect(page.locator(f"{panel} .jp-Notebook .jp-Cell")).to_have_count(cells, timeout=120_000)
         # The toolbar reads idle before a kernel exists; the status bar names the kernel.
         kernel_status = page.locator('.jp-StatusBar-TextItem[title^="Change kernel"]')
         expect(kernel_status).to_have_text("Rust (Faultline) | Idle", timeout=120_000)
@@ -105,14 +112,20 @@ def test_run_all_renders_plots(lab):
         expect(kernel_status).to_have_text("Rust (Faultline) | Idle", timeout=120_000)
 
         outputs = page.locator(f"{panel} .jp-OutputArea-output")
-        expect(outputs.filter(has_text="hello from the Faultline kernel")).to_have_count(1)
-        # The evcxr_display result and the live display line, both SVG.
         svgs = page.locator(f"{panel} .jp-OutputArea-output.jp-RenderedSVG img")
-        expect(svgs).to_have_count(2, timeout=30_000)
-        for i in range(2):
-            assert svgs.nth(i).evaluate("img => img.naturalWidth") > 0
-        assert page.locator(f"{panel} [data-mime-type='application/vnd.jupyter.stderr']").count() == 0
+        if is_fixture:
+            expect(outputs.filter(has_text="hello from the Faultline kernel")).to_have_count(1)
+            # The evcxr_display result and the live display line, both SVG.
+            expect(svgs).to_have_count(2, timeout=30_000)
+        else:
+            expect(svgs.first).to_be_visible(timeout=30_000)
+            for bad in ("panicked", "error[E", "PreludeLoadError"):
+                assert outputs.filter(has_text=bad).count() == 0, f"{name}: an output says {bad}"
+        for i in range(svgs.count()):
+            assert svgs.nth(i).evaluate("img => img.naturalWidth") > 0, f"{name}: plot {i} is empty"
+        if is_fixture:
+            assert page.locator(f"{panel} [data-mime-type='application/vnd.jupyter.stderr']").count() == 0
 
-        SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(SCREENSHOT), full_page=True)
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SCREENSHOTS / f"{pathlib.Path(name).stem}.png"), full_page=True)
         browser.close()
