@@ -42,3 +42,14 @@ isolate_jupyter() {
   export JUPYTER_RUNTIME_DIR="$ROOT/.jupyter/runtime" IPYTHONDIR="$ROOT/.jupyter/ipython"
   export PATH="$VENV/bin:$PATH"
 }
+
+# pytest with the project's defaults, where "collected no tests" (exit 5) is a failure, not a pass.
+run_pytest() {
+  local status=0
+  python -m pytest -p no:cacheprovider "$@" || status=$?
+  if [ "$status" -eq 5 ]; then
+    echo "pytest collected no tests: $*" >&2
+    return 1
+  fi
+  return "$status"
+}

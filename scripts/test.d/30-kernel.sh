@@ -23,10 +23,4 @@ PY
 say "compiling the prelude into the kernel's build cache"
 FAULTLINE_CACHE_DIR="$CACHE" "$KERNEL" warm
 
-status=0
-python -m pytest tests/kernel -p no:cacheprovider --timeout 600 -q -rs || status=$?
-if [ "$status" -eq 5 ]; then
-  echo "pytest collected no kernel tests" >&2
-  exit 1
-fi
-exit "$status"
+run_pytest tests/kernel --timeout 600 -q -rs

@@ -8,10 +8,4 @@ ensure_apt
 ensure_venv
 isolate_jupyter
 
-status=0
-python -m pytest tests/browser -p no:cacheprovider --timeout 900 -q -rs || status=$?
-if [ "$status" -eq 5 ]; then
-  echo "pytest collected no browser tests" >&2
-  exit 1
-fi
-exit "$status"
+run_pytest tests/browser --timeout 900 -q -rs
