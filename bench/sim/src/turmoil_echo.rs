@@ -1,14 +1,22 @@
 //! The echo workload on turmoil and on Faultline: `clients` clients each do `rounds` request →
-//! reply round trips against one server over a reliable 1 ms network. Returns messages delivered.
+//! reply round trips against one server over a reliable network whose one-way latency lies in
+//! `min_ms..=max_ms`. Returns messages delivered.
 
 use faultline::prelude::*;
 use std::time::Duration;
 use turmoil::net::UdpSocket;
 
-pub fn turmoil(clients: usize, rounds: u32) -> u64 {
-    let mut sim = turmoil::Builder::new()
-        .min_message_latency(Duration::from_millis(1))
-        .max_message_latency(Duration::from_millis(1))
+pub fn turmoil(clients: usize, rounds: u32, (min_ms, max_ms): (u64, u64)) -> u64 {
+    let mut builder = turmoil::Builder::new();
+    // Room for every client's datagram at once: with the default capacity some are dropped, and
+    // a closed-loop client whose request was dropped would wait forever. Only needed (and only
+    // set) when the clients outnumber the default.
+    if clients > 64 {
+        builder.udp_capacity(4 * clients);
+    }
+    let mut sim = builder
+        .min_message_latency(Duration::from_millis(min_ms))
+        .max_message_latency(Duration::from_millis(max_ms))
         .simulation_duration(Duration::from_secs(3_600))
         .build();
     sim.host("server", || async {
@@ -40,8 +48,8 @@ enum Echo {
     Pong,
 }
 
-pub fn faultline(clients: usize, rounds: u32) -> u64 {
-    let sim = Sim::new(Net::new().delay(Delay::constant(1.0)))
+pub fn faultline(clients: usize, rounds: u32, (min_ms, max_ms): (u64, u64)) -> u64 {
+    let sim = Sim::new(Net::new().delay(Delay::uniform(min_ms as f64, max_ms as f64)))
         .node(|_| {
             FnNode::new((), |_, ctx: &mut Ctx<Echo>, from, _| {
                 ctx.send(from, Echo::Pong)
