@@ -56,6 +56,20 @@ impl FaultAction {
     }
 }
 
+/// A partition action from any nesting of node ids (arrays, vectors, ranges).
+fn partition<G, I>(groups: G) -> FaultAction
+where
+    G: IntoIterator<Item = I>,
+    I: IntoIterator<Item = NodeId>,
+{
+    FaultAction::Partition(
+        groups
+            .into_iter()
+            .map(|g| g.into_iter().collect())
+            .collect(),
+    )
+}
+
 /// A schedule of faults for a simulation.
 ///
 /// ```
@@ -92,11 +106,7 @@ impl Faults {
         G: IntoIterator<Item = I>,
         I: IntoIterator<Item = NodeId>,
     {
-        let groups = groups
-            .into_iter()
-            .map(|g| g.into_iter().collect())
-            .collect();
-        self.at(Trigger::At(t), FaultAction::Partition(groups))
+        self.at(Trigger::At(t), partition(groups))
     }
 
     /// Splits the network after the `n`-th delivered message (a partition triggered by progress).
@@ -105,11 +115,7 @@ impl Faults {
         G: IntoIterator<Item = I>,
         I: IntoIterator<Item = NodeId>,
     {
-        let groups = groups
-            .into_iter()
-            .map(|g| g.into_iter().collect())
-            .collect();
-        self.at(Trigger::AfterDeliveries(n), FaultAction::Partition(groups))
+        self.at(Trigger::AfterDeliveries(n), partition(groups))
     }
 
     /// From `t`, messages from any of `from` to any of `to` are lost; the reverse still works.

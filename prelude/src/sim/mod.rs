@@ -154,12 +154,7 @@ impl<M: Clone + Debug + 'static> Sim<M> {
             self.problems
                 .push(ConfigError::new("nodes count", 0, "at least 1 node"));
         }
-        let make = Arc::new(make);
-        for _ in 0..count {
-            let make = make.clone();
-            self = self.add(Role::Server, move |id| make(id));
-        }
-        self
+        self.add_many(Role::Server, count, make)
     }
 
     /// Adds one client, built by `make(its id)`. Clients are nodes too; they are drawn apart
@@ -170,14 +165,23 @@ impl<M: Clone + Debug + 'static> Sim<M> {
 
     /// Adds `count` clients, each built by `make(its id)`.
     pub fn clients<N: Node<M>>(
+        self,
+        count: usize,
+        make: impl Fn(NodeId) -> N + Send + Sync + 'static,
+    ) -> Self {
+        self.add_many(Role::Client, count, make)
+    }
+
+    fn add_many<N: Node<M>>(
         mut self,
+        role: Role,
         count: usize,
         make: impl Fn(NodeId) -> N + Send + Sync + 'static,
     ) -> Self {
         let make = Arc::new(make);
         for _ in 0..count {
             let make = make.clone();
-            self = self.add(Role::Client, move |id| make(id));
+            self = self.add(role, move |id| make(id));
         }
         self
     }
