@@ -9,7 +9,7 @@ use crate::wire::Message;
 use crossbeam_channel::{Receiver, Sender};
 use evcxr::{CommandContext, EvalCallbacks};
 use serde_json::{json, Map, Value};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Child;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -44,6 +44,9 @@ pub struct Settings {
     pub lockfile: Option<PathBuf>,
     /// The persistent build slot (a cargo workspace around evcxr's crate), if we hold one.
     pub build_dir: Option<PathBuf>,
+    /// The standard library's sources, loaded into rust-analyzer on the first completion or
+    /// hover (see [`crate::toolchain`]).
+    pub std_sources: Option<PathBuf>,
     pub session: String,
 }
 
@@ -58,6 +61,11 @@ const PANIC_HOOK: &str = r#"std::panic::set_hook(Box::new(|info| {
     let (file, line) = info.location().map(|l| (l.file().to_string(), l.line())).unwrap_or_default();
     println!("FAULTLINE_PANIC {{\"message\":{:?},\"file\":{:?},\"line\":{}}}", message, file, line);
 }));"#;
+
+/// Shows a cell's last value in one build: evcxr compiles `(value).evcxr_display()` first and,
+/// when that fails, compiles the cell again printing `{:?}`. With this trait in scope the first
+/// build succeeds for every `Debug` value (figures and tables keep their own, inherent, method).
+const DEBUG_DISPLAY: &str = "use faultline::display::DebugDisplay as _;";
 
 /// Controls the evaluation thread from the server loop.
 #[derive(Clone)]
@@ -129,6 +137,9 @@ struct Evaluator {
     interrupted: Arc<AtomicBool>,
     input: Receiver<String>,
     progress: Option<BuildProgress>,
+    /// Std sources not yet given to rust-analyzer, and evcxr's crate directory (whose
+    /// Cargo.toml rust-analyzer watches).
+    pending_std: Option<(PathBuf, PathBuf)>,
 }
 
 impl Evaluator {
@@ -161,6 +172,10 @@ impl Evaluator {
             interrupted: handle.interrupted.clone(),
             input,
             progress,
+            pending_std: settings
+                .std_sources
+                .clone()
+                .zip(settings.build_dir.as_ref().map(|d| d.join("crate"))),
         };
         let evcxr_ready = started.elapsed();
         evaluator.load_prelude(&settings);
@@ -198,7 +213,7 @@ impl Evaluator {
         }
         let prelude = settings.prelude.display().to_string();
         let code = format!(
-            ":dep faultline = {{ path = {prelude:?} }}\nuse faultline::prelude::*;\n{PANIC_HOOK}"
+            ":dep faultline = {{ path = {prelude:?} }}\nuse faultline::prelude::*;\n{DEBUG_DISPLAY}\n{PANIC_HOOK}"
         );
         match context.execute(&code) {
             Ok(_) => {
@@ -386,13 +401,12 @@ impl Evaluator {
 
     /// `:doc EXPR` shows rust-analyzer's documentation for EXPR in the pager.
     fn doc_page(&mut self, expression: &str) -> Result<Value, Failure> {
-        let (context, _) = self
-            .context
-            .as_mut()
-            .map_err(|why| Failure::new("KernelStartError", why.clone()))?;
-        let (text, html) = context
-            .hover_at(expression, expression.len())
-            .unwrap_or_else(|_| ("No documentation found".into(), String::new()));
+        if let Err(why) = &self.context {
+            return Err(Failure::new("KernelStartError", why.clone()));
+        }
+        let (text, html) = self
+            .analyze(|context| context.hover_at(expression, expression.len()))
+            .unwrap_or_else(|| ("No documentation found".into(), String::new()));
         let mut data = json!({ "text/plain": text });
         if !html.is_empty() {
             data["text/html"] = html.into();
@@ -403,10 +417,7 @@ impl Evaluator {
     fn complete(&mut self, request: &Message) -> Message {
         let code = request.str_field("code");
         let cursor = char_to_byte(code, request.content["cursor_pos"].as_u64());
-        let found = match &mut self.context {
-            Ok((context, _)) => analyze(|| context.completions(code, cursor)),
-            Err(_) => None,
-        };
+        let found = self.analyze(|context| context.completions(code, cursor));
         let (matches, start, end) = match found {
             Some(c) => (
                 c.completions.into_iter().map(|c| c.code).collect(),
@@ -431,10 +442,7 @@ impl Evaluator {
             code,
             char_to_byte(code, request.content["cursor_pos"].as_u64()),
         );
-        let hover = match &mut self.context {
-            Ok((context, _)) => analyze(|| context.hover_at(code, cursor)),
-            Err(_) => None,
-        };
+        let hover = self.analyze(|context| context.hover_at(code, cursor));
         let content = match hover {
             Some((text, html)) if !text.is_empty() && text != "No documentation found" => json!({
                 "status": "ok", "found": true,
@@ -445,6 +453,22 @@ impl Evaluator {
         request.child("inspect_reply", &self.session, content)
     }
 
+    /// Runs a rust-analyzer query; any error or panic inside it means "no answer", never a
+    /// crash. The first query also gives rust-analyzer the std sources, if installed.
+    fn analyze<T, E>(
+        &mut self,
+        mut query: impl FnMut(&mut CommandContext) -> Result<T, E>,
+    ) -> Option<T> {
+        let pending = self.pending_std.take();
+        let (context, _) = self.context.as_mut().ok()?;
+        if let Some((sources, crate_dir)) = pending {
+            load_std_sources(context, &sources, &crate_dir);
+        }
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| query(context)))
+            .ok()
+            .and_then(Result::ok)
+    }
+
     fn publish(&self, parent: &Message, msg_type: &str, content: Value) {
         let _ = self
             .events
@@ -452,11 +476,33 @@ impl Evaluator {
     }
 }
 
-/// Runs a rust-analyzer query; any error or panic inside it means "no answer", never a crash.
-fn analyze<T, E>(query: impl FnOnce() -> Result<T, E>) -> Option<T> {
-    std::panic::catch_unwind(std::panic::AssertUnwindSafe(query))
-        .ok()
-        .and_then(Result::ok)
+/// Makes rust-analyzer load the standard library's sources from `sources`.
+///
+/// rust-analyzer reads `RUST_SRC_PATH` only when it reloads the workspace, which it does when
+/// the Cargo.toml evcxr writes before each analysis differs from the one it loaded. A throwaway
+/// query under another `:opt` changes just that file (the slot's workspace manifest, not this
+/// one, sets how cells build) and so reloads; the query that follows, under evcxr's own
+/// Cargo.toml, reloads once more, so the next cell does not.
+fn load_std_sources(context: &mut CommandContext, sources: &Path, crate_dir: &Path) {
+    let started = std::time::Instant::now();
+    // Only this thread runs rust-analyzer's workspace loads, and std serialises environment
+    // access among the other threads (none of which reads it through libc).
+    std::env::set_var("RUST_SRC_PATH", sources);
+    let manifest = std::fs::read_to_string(crate_dir.join("Cargo.toml")).unwrap_or_default();
+    let other_level = if manifest.contains("opt-level = 0") {
+        1
+    } else {
+        0
+    };
+    let throwaway = format!(":opt {other_level}\n()");
+    let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        context.completions(&throwaway, throwaway.len())
+    }));
+    eprintln!(
+        "[faultline-kernel] std sources ({}) given to rust-analyzer in {:.2} s",
+        sources.display(),
+        started.elapsed().as_secs_f64()
+    );
 }
 
 /// Jupyter cursor positions count Unicode code points; evcxr wants byte offsets.

@@ -114,10 +114,11 @@ fn prepare(session: String) -> Result<(evaluator::Settings, String), String> {
         Err(_) => (String::new(), String::new()),
     };
     if let Ok(t) = &toolchain {
-        t.prevent_rust_src_install(&root)
+        t.hide_std_sources(&root)
             .map_err(|e| format!("cache directory {}: {e}", root.display()))?;
         t.bypass_rustup_proxies();
     }
+    let std_sources = toolchain.as_ref().ok().and_then(|t| t.std_sources.clone());
     let slot = cache::acquire(&root, &key, &prelude)
         .map_err(|e| format!("cache directory {}: {e}", root.display()))?;
     let build_dir = slot.as_ref().map(|s| s.dir.clone());
@@ -137,6 +138,7 @@ fn prepare(session: String) -> Result<(evaluator::Settings, String), String> {
         prelude,
         lockfile,
         build_dir,
+        std_sources,
         session,
     };
     Ok((settings, version))

@@ -2,8 +2,11 @@
 //!
 //! rust-analyzer (inside evcxr) looks for the standard library's sources and, when they are
 //! missing, runs `rustup component add rust-src` — a 53 MB download into the user's toolchain.
-//! We never let that happen: without rust-src we point `RUST_SRC_PATH` at an empty stand-in, so
-//! analysis runs without std (completions and type inference of std types degrade) instead.
+//! We never let that happen. Nor do we let cells pay for std analysis: loading and analysing the
+//! std sources costs ~2 s at start-up and ~2.5 s on the first `let`. So rust-analyzer starts on
+//! an empty stand-in (`RUST_SRC_PATH`), variables whose type it cannot name are typed by rustc
+//! ([`crate::infer`]), and the real sources, when installed, are loaded on the first
+//! completion or hover request ([`crate::evaluator`]).
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -13,8 +16,8 @@ pub struct Toolchain {
     pub verbose_version: String,
     /// e.g. `1.95.0`, for `language_info.version`.
     pub release: String,
-    /// Whether the rust-src component is installed (or RUST_SRC_PATH set by the user).
-    pub has_rust_src: bool,
+    /// The standard library's sources: the user's `RUST_SRC_PATH`, else the rust-src component.
+    pub std_sources: Option<PathBuf>,
     sysroot: PathBuf,
 }
 
@@ -27,12 +30,15 @@ impl Toolchain {
             .unwrap_or_default()
             .to_owned();
         let sysroot = PathBuf::from(run_rustc(&["--print", "sysroot"])?.trim());
-        let has_rust_src = std::env::var_os("RUST_SRC_PATH").is_some()
-            || sysroot.join("lib/rustlib/src/rust/library/core").is_dir();
+        let std_sources = std::env::var_os("RUST_SRC_PATH")
+            .map(PathBuf::from)
+            .into_iter()
+            .chain([sysroot.join("lib/rustlib/src/rust/library")])
+            .find(|dir| dir.join("core/src/lib.rs").is_file());
         Ok(Toolchain {
             verbose_version,
             release,
-            has_rust_src,
+            std_sources,
             sysroot,
         })
     }
@@ -50,12 +56,10 @@ impl Toolchain {
         }
     }
 
-    /// Without rust-src, makes rust-analyzer find an empty standard library under `cache_root`
-    /// rather than install one. Call before any thread starts (it sets process environment).
-    pub fn prevent_rust_src_install(&self, cache_root: &Path) -> std::io::Result<()> {
-        if self.has_rust_src {
-            return Ok(());
-        }
+    /// Makes rust-analyzer start on an empty standard library under `cache_root`: it neither
+    /// installs rust-src nor spends cells' time on std. Call before any thread starts (it sets
+    /// process environment).
+    pub fn hide_std_sources(&self, cache_root: &Path) -> std::io::Result<()> {
         let stand_in = cache_root.join("no-rust-src");
         std::fs::create_dir_all(stand_in.join("core"))?;
         std::env::set_var("RUST_SRC_PATH", stand_in);

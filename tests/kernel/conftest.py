@@ -18,11 +18,12 @@ WARM_TIMEOUT = 600
 class Kernel:
     """A kernel process plus a blocking client, with helpers for whole-request exchanges."""
 
-    def __init__(self, env: dict[str, str] | None = None) -> None:
+    def __init__(self, env: dict[str, str] | None = None, log=None) -> None:
+        """`log`: an open file that receives the kernel's stderr (its server log)."""
         self.km = KernelManager(kernel_name=KERNEL_NAME)
         if env:
             self.km.kernel_spec.env.update(env)
-        self.km.start_kernel()
+        self.km.start_kernel(**({"stderr": log} if log else {}))
         self.kc = self.km.client()
         self.kc.start_channels()
         self.kc.wait_for_ready(timeout=60)
