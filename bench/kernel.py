@@ -1,7 +1,8 @@
 """Kernel latency benchmark, driven through jupyter_client like a notebook front end.
 
 For each kernel: start → kernel_info reply, start → result of the first cell (which uses the
-prelude, so it includes loading it), and the median latency of a trivial cell. Runs the
+prelude, so it includes loading it), the median latency of a trivial cell, and the latency of the
+session's first `let` (where evcxr types a variable). Runs the
 Faultline kernel, and evcxr_jupyter side by side when its kernelspec ("rust") is installed.
 Run via bench/kernel.sh (which sets Jupyter up like the tests); results also go to
 build/bench/kernel.json.
@@ -31,6 +32,7 @@ def reply_to(kc, msg_id: str, timeout: float, channel: str = "shell") -> dict:
 
 
 def one_session(kernel: str, first_cell: str, trivial: str, repeats: int) -> dict:
+    """Times one kernel start and its cells; every cell must succeed."""
     km = KernelManager(kernel_name=kernel)
     start = time.monotonic()
     km.start_kernel()
@@ -49,11 +51,16 @@ def one_session(kernel: str, first_cell: str, trivial: str, repeats: int) -> dic
             reply = reply_to(kc, kc.execute(trivial), 120)
             latencies.append(time.monotonic() - sent)
             assert reply["content"]["status"] == "ok", reply["content"]
+        sent = time.monotonic()
+        reply = reply_to(kc, kc.execute("let first_total = 40 + 2;"), 120)
+        first_let = time.monotonic() - sent
+        assert reply["content"]["status"] == "ok", reply["content"]
         return {
             "implementation": info["content"].get("implementation"),
             "kernel_info_s": info_at,
             "first_cell_s": first_at,
             "trivial_cell_median_s": statistics.median(latencies),
+            "first_let_s": first_let,
         }
     finally:
         kc.stop_channels()
@@ -75,31 +82,33 @@ def main() -> None:
     parser.add_argument("--first-cell", default="ms(250)", help="a cell using the prelude")
     parser.add_argument("--kernel", default="faultline")
     parser.add_argument("--evcxr-kernel", default="rust", help="evcxr_jupyter's kernelspec")
-    parser.add_argument(
-        "--evcxr-first-cell",
-        default="1 + 1",
-        help="evcxr_jupyter's first cell (use the prelude one if its init.evcxr loads the prelude)",
-    )
     args = parser.parse_args()
 
     runs = {args.kernel: args.first_cell}
     if installed(args.evcxr_kernel):
-        runs[args.evcxr_kernel] = args.evcxr_first_cell
+        runs[args.evcxr_kernel] = args.first_cell
     else:
         print(f"(evcxr_jupyter kernelspec '{args.evcxr_kernel}' not installed: not measured)")
+    # Sessions alternate between kernels, so load on the machine affects both alike.
+    sessions = {kernel: [] for kernel in runs}
+    for _ in range(args.sessions):
+        for kernel, first_cell in runs.items():
+            sessions[kernel].append(one_session(kernel, first_cell, "1 + 1", args.cells))
     results = {}
     for kernel, first_cell in runs.items():
-        sessions = [one_session(kernel, first_cell, "1 + 1", args.cells) for _ in range(args.sessions)]
         results[kernel] = {
-            key: statistics.median(s[key] for s in sessions)
-            for key in ("kernel_info_s", "first_cell_s", "trivial_cell_median_s")
-        } | {"sessions": sessions, "first_cell": first_cell}
+            key: statistics.median(s[key] for s in sessions[kernel])
+            for key in ("kernel_info_s", "first_cell_s", "trivial_cell_median_s", "first_let_s")
+        } | {"sessions": sessions[kernel], "first_cell": first_cell}
 
-    print(f"{'kernel':<14}{'start→kernel_info':>19}{'start→first cell':>18}{'trivial cell':>14}")
+    print(
+        f"{'kernel':<14}{'start→kernel_info':>19}{'start→first cell':>18}{'trivial cell':>14}"
+        f"{'first let':>11}"
+    )
     for kernel, r in results.items():
         print(
             f"{kernel:<14}{r['kernel_info_s']:>18.2f}s{r['first_cell_s']:>17.2f}s"
-            f"{r['trivial_cell_median_s']:>13.3f}s"
+            f"{r['trivial_cell_median_s']:>13.3f}s{r['first_let_s']:>10.2f}s"
         )
     print(f"(medians over {args.sessions} sessions; trivial cell = median of {args.cells} `1 + 1`)")
     out = ROOT / "build" / "bench" / "kernel.json"

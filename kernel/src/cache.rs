@@ -4,7 +4,8 @@
 //! evcxr's own cache skips path crates (our prelude is one), but cargo's incremental target
 //! directory does not: reusing the directory (`EVCXR_TMPDIR`) is what makes start-up fast. Each
 //! directory serves one kernel at a time, guarded by an advisory lock; concurrent kernels take
-//! the next free slot.
+//! the next free slot, which starts as a copy of a warm sibling's build (a second of copying
+//! instead of minutes of compiling the prelude again).
 
 use sha2::{Digest, Sha256};
 use std::fs::File;
@@ -78,6 +79,7 @@ pub fn acquire(root: &Path, toolchain: &str, prelude: &Path) -> std::io::Result<
         if locked {
             let dir = keyed.join(format!("slot-{n}"));
             std::fs::create_dir_all(dir.join("crate"))?;
+            seed_from_sibling(&keyed, n);
             let manifest = WORKSPACE_MANIFEST.replace("CELL_OPT_LEVEL", CELL_OPT_LEVEL);
             let path = dir.join("Cargo.toml");
             // Rewritten only when it changes, so cargo's fingerprints stay valid.
@@ -90,6 +92,35 @@ pub fn acquire(root: &Path, toolchain: &str, prelude: &Path) -> std::io::Result<
     Ok(None)
 }
 
+/// Where slot `n` has no build yet, copies the first sibling's (`cp -a` keeps the timestamps
+/// cargo's freshness checks compare). Best effort: on failure the slot simply builds cold.
+fn seed_from_sibling(keyed: &Path, n: usize) {
+    let target = |slot: usize| keyed.join(format!("slot-{slot}/crate/target"));
+    if target(n).exists() {
+        return;
+    }
+    let Some(source) = (0..SLOTS)
+        .filter(|&m| m != n)
+        .map(target)
+        .find(|t| t.is_dir())
+    else {
+        return;
+    };
+    let partial = target(n).with_extension("partial");
+    let _ = std::fs::remove_dir_all(&partial);
+    let copied = std::process::Command::new("cp")
+        .arg("-a")
+        .arg(&source)
+        .arg(&partial)
+        .status()
+        .is_ok_and(|s| s.success());
+    if copied {
+        let _ = std::fs::rename(&partial, target(n));
+    } else {
+        let _ = std::fs::remove_dir_all(&partial);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -98,8 +129,25 @@ mod tests {
     fn concurrent_holders_get_distinct_slots() {
         let root = std::env::temp_dir().join(format!("fk-cache-test-{}", std::process::id()));
         let a = acquire(&root, "rustc x", Path::new("/p")).unwrap().unwrap();
+        let built = a.dir.join("crate/target/debug/libdep.rlib");
+        std::fs::create_dir_all(built.parent().unwrap()).unwrap();
+        std::fs::write(&built, "compiled").unwrap();
+        let long_ago = std::time::SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1 << 30);
+        File::options()
+            .write(true)
+            .open(&built)
+            .unwrap()
+            .set_modified(long_ago)
+            .unwrap();
         let b = acquire(&root, "rustc x", Path::new("/p")).unwrap().unwrap();
         assert_ne!(a.dir, b.dir);
+        // The new slot starts from a copy of the warm one, timestamps included.
+        let copy = b.dir.join("crate/target/debug/libdep.rlib");
+        assert_eq!(std::fs::read_to_string(&copy).unwrap(), "compiled");
+        assert_eq!(
+            std::fs::metadata(&copy).unwrap().modified().unwrap(),
+            long_ago
+        );
         let a_dir = a.dir.clone();
         drop(a);
         let c = acquire(&root, "rustc x", Path::new("/p")).unwrap().unwrap();

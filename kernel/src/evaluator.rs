@@ -63,9 +63,16 @@ const PANIC_HOOK: &str = r#"std::panic::set_hook(Box::new(|info| {
 }));"#;
 
 /// Shows a cell's last value in one build: evcxr compiles `(value).evcxr_display()` first and,
-/// when that fails, compiles the cell again printing `{:?}`. With this trait in scope the first
-/// build succeeds for every `Debug` value (figures and tables keep their own, inherent, method).
-const DEBUG_DISPLAY: &str = "use faultline::display::DebugDisplay as _;";
+/// when that fails, compiles the cell again printing `{:?}`. With this trait in the session the
+/// first build succeeds for every `Debug` value; figures and tables keep their own (inherent)
+/// method, which Rust prefers. It lives in the session, not the prelude: a trait that provides
+/// `evcxr_display` without being in scope would break other evcxr kernels' fallback.
+const DEBUG_DISPLAY: &str = r#"trait FaultlineDebugDisplay { fn evcxr_display(&self); }
+impl<T: std::fmt::Debug + ?Sized> FaultlineDebugDisplay for T {
+    fn evcxr_display(&self) {
+        println!("EVCXR_BEGIN_CONTENT text/plain\n{:?}\nEVCXR_END_CONTENT", self);
+    }
+}"#;
 
 /// Controls the evaluation thread from the server loop.
 #[derive(Clone)]

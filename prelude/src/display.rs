@@ -82,29 +82,6 @@ pub fn write_evcxr(out: &mut dyn Write, bundle: &[(&str, String)]) -> io::Result
     out.flush()
 }
 
-/// Shows any `Debug` value as evcxr's fallback would (`text/plain`, `{:?}`), so a kernel
-/// needs one build per cell instead of two.
-///
-/// evcxr compiles a cell's last expression as `(value).evcxr_display()` and, when the type has
-/// no such method, compiles the whole cell again to print it with `{:?}`. Faultline's kernel
-/// brings this trait into scope (`use faultline::display::DebugDisplay as _;`), so the first
-/// build succeeds for every `Debug` value. Types with their own `evcxr_display` (figures,
-/// tables) keep it: Rust prefers inherent methods to trait methods.
-pub trait DebugDisplay {
-    /// Prints the value's `Debug` form as an evcxr `text/plain` block.
-    fn evcxr_display(&self);
-}
-
-impl<T: std::fmt::Debug + ?Sized> DebugDisplay for T {
-    fn evcxr_display(&self) {
-        let _ = write_evcxr(&mut io::stdout().lock(), &debug_bundle(self));
-    }
-}
-
-fn debug_bundle<T: std::fmt::Debug + ?Sized>(value: &T) -> MimeBundle {
-    vec![("text/plain", format!("{value:?}"))]
-}
-
 /// The one-line JSON message for Faultline's kernel, without the trailing newline.
 pub fn marker_line(
     op: DisplayOp,
@@ -510,19 +487,6 @@ mod tests {
                 .map(String::from)
                 .collect()
         }
-    }
-
-    #[test]
-    fn debug_fallback_is_the_debug_form_as_plain_text() {
-        assert_eq!(
-            debug_bundle(&(1 + 1)),
-            vec![("text/plain", "2".to_string())]
-        );
-        assert_eq!(
-            debug_bundle("hi"),
-            vec![("text/plain", "\"hi\"".to_string())]
-        );
-        assert_eq!(debug_bundle(&()), vec![("text/plain", "()".to_string())]);
     }
 
     #[test]

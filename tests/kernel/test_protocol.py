@@ -71,7 +71,9 @@ def test_bad_display_line_is_reported_not_fatal(kernel):
 
 
 def test_evcxr_display_bundle_is_one_execute_result(kernel):
+    # Debug too: a type's own evcxr_display wins over the kernel's Debug fallback.
     code = r'''
+#[derive(Debug)]
 pub struct Figure;
 impl Figure {
     pub fn evcxr_display(&self) {
@@ -86,6 +88,15 @@ Figure
     results = outputs_of(outputs, "execute_result")
     assert len(results) == 1
     assert set(results[0]["data"]) == {"text/plain", "image/svg+xml"}
+
+
+def test_debug_values_show_and_others_say_why_not(kernel):
+    reply, outputs = kernel.execute('(1..=3).map(|i| i * 2).collect::<Vec<u8>>()')
+    assert reply["content"]["status"] == "ok", reply["content"]
+    assert outputs_of(outputs, "execute_result")[0]["data"] == {"text/plain": "[2, 4, 6]"}
+    reply, _ = kernel.execute("struct Opaque;\nOpaque")
+    assert reply["content"]["status"] == "error"
+    assert "`Opaque` doesn't implement `Debug`" in reply["content"]["evalue"]
 
 
 def test_stderr_arrives_before_idle(kernel):
