@@ -26,12 +26,23 @@ ensure_apt() {
 ensure_venv() {
   local req="$ROOT/tools/requirements.txt" stamp="$VENV/.requirements.sha256"
   local want; want="$(sha256sum "$req" | cut -d' ' -f1)"
-  if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then return 0; fi
+  if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then quiet_jupyterlab; return 0; fi
   say "creating Python venv .venv/ from tools/requirements.txt"
   rm -rf "$VENV"
   python3 -m venv "$VENV"
   "$VENV/bin/pip" install -q --disable-pip-version-check -r "$req"
   echo "$want" > "$stamp"
+  quiet_jupyterlab
+}
+
+# JupyterLab in the venv does not ask learners about news or check for updates (no network calls
+# a class did not ask for, no pop-up over the notebook).
+quiet_jupyterlab() {
+  local dir="$VENV/share/jupyter/lab/settings"
+  mkdir -p "$dir"
+  cat > "$dir/overrides.json" <<'JSON'
+{"@jupyterlab/apputils-extension:notification": {"checkForUpdates": false, "fetchNews": "false"}}
+JSON
 }
 
 # Keep Jupyter away from the user's home: every Jupyter path lives under .jupyter/ in the repo.

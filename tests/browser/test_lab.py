@@ -126,6 +126,9 @@ def test_run_all_renders_plots(lab):
         if is_fixture:
             assert page.locator(f"{panel} [data-mime-type='application/vnd.jupyter.stderr']").count() == 0
 
+        # Nothing covers the notebook: JupyterLab's news prompt is switched off for learners.
+        assert page.get_by_text("get notified about official Jupyter news").count() == 0
+
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(SCREENSHOTS / f"{pathlib.Path(name).stem}.png"), full_page=True)
         browser.close()
