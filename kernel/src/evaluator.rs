@@ -144,9 +144,10 @@ struct Evaluator {
     interrupted: Arc<AtomicBool>,
     input: Receiver<String>,
     progress: Option<BuildProgress>,
-    /// Std sources not yet given to rust-analyzer, and evcxr's crate directory (whose
-    /// Cargo.toml rust-analyzer watches).
-    pending_std: Option<(PathBuf, PathBuf)>,
+    /// Std sources not yet given to rust-analyzer.
+    pending_std: Option<PathBuf>,
+    /// evcxr's crate directory (whose Cargo.toml rust-analyzer watches), when we chose it.
+    crate_dir: Option<PathBuf>,
 }
 
 impl Evaluator {
@@ -179,10 +180,8 @@ impl Evaluator {
             interrupted: handle.interrupted.clone(),
             input,
             progress,
-            pending_std: settings
-                .std_sources
-                .clone()
-                .zip(settings.build_dir.as_ref().map(|d| d.join("crate"))),
+            pending_std: settings.std_sources.clone(),
+            crate_dir: settings.build_dir.as_ref().map(|d| d.join("crate")),
         };
         let evcxr_ready = started.elapsed();
         evaluator.load_prelude(&settings);
@@ -468,8 +467,8 @@ impl Evaluator {
     ) -> Option<T> {
         let pending = self.pending_std.take();
         let (context, _) = self.context.as_mut().ok()?;
-        if let Some((sources, crate_dir)) = pending {
-            load_std_sources(context, &sources, &crate_dir);
+        if let Some(sources) = pending {
+            load_std_sources(context, &sources, self.crate_dir.as_deref());
         }
         std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| query(context)))
             .ok()
@@ -490,12 +489,15 @@ impl Evaluator {
 /// query under another `:opt` changes just that file (the slot's workspace manifest, not this
 /// one, sets how cells build) and so reloads; the query that follows, under evcxr's own
 /// Cargo.toml, reloads once more, so the next cell does not.
-fn load_std_sources(context: &mut CommandContext, sources: &Path, crate_dir: &Path) {
+fn load_std_sources(context: &mut CommandContext, sources: &Path, crate_dir: Option<&Path>) {
     let started = std::time::Instant::now();
     // Only this thread runs rust-analyzer's workspace loads, and std serialises environment
     // access among the other threads (none of which reads it through libc).
     std::env::set_var("RUST_SRC_PATH", sources);
-    let manifest = std::fs::read_to_string(crate_dir.join("Cargo.toml")).unwrap_or_default();
+    // evcxr's default is 2; its crate directory, when we chose it, tells the current level.
+    let manifest = crate_dir
+        .and_then(|dir| std::fs::read_to_string(dir.join("Cargo.toml")).ok())
+        .unwrap_or_default();
     let other_level = if manifest.contains("opt-level = 0") {
         1
     } else {
