@@ -70,7 +70,8 @@ const PANIC_HOOK: &str = r#"std::panic::set_hook(Box::new(|info| {
 const DEBUG_DISPLAY: &str = r#"trait FaultlineDebugDisplay { fn evcxr_display(&self); }
 impl<T: std::fmt::Debug + ?Sized> FaultlineDebugDisplay for T {
     fn evcxr_display(&self) {
-        println!("EVCXR_BEGIN_CONTENT text/plain\n{:?}\nEVCXR_END_CONTENT", self);
+        let text = format!("{:?}", self);
+        let _ = faultline::display::write_evcxr(&mut std::io::stdout().lock(), &[("text/plain", text)]);
     }
 }"#;
 

@@ -113,9 +113,9 @@ fn prepare(session: String) -> Result<(evaluator::Settings, String), String> {
         Ok(t) => (t.verbose_version.clone(), t.release.clone()),
         Err(_) => (String::new(), String::new()),
     };
+    toolchain::hide_std_sources(&root)
+        .map_err(|e| format!("cache directory {}: {e}", root.display()))?;
     if let Ok(t) = &toolchain {
-        t.hide_std_sources(&root)
-            .map_err(|e| format!("cache directory {}: {e}", root.display()))?;
         t.bypass_rustup_proxies();
     }
     let std_sources = toolchain.as_ref().ok().and_then(|t| t.std_sources.clone());

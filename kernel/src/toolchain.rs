@@ -55,16 +55,16 @@ impl Toolchain {
             }
         }
     }
+}
 
-    /// Makes rust-analyzer start on an empty standard library under `cache_root`: it neither
-    /// installs rust-src nor spends cells' time on std. Call before any thread starts (it sets
-    /// process environment).
-    pub fn hide_std_sources(&self, cache_root: &Path) -> std::io::Result<()> {
-        let stand_in = cache_root.join("no-rust-src");
-        std::fs::create_dir_all(stand_in.join("core"))?;
-        std::env::set_var("RUST_SRC_PATH", stand_in);
-        Ok(())
-    }
+/// Makes rust-analyzer start on an empty standard library under `cache_root`: it neither
+/// installs rust-src nor spends cells' time on std. Call before any thread starts (it sets
+/// process environment).
+pub fn hide_std_sources(cache_root: &Path) -> std::io::Result<()> {
+    let stand_in = cache_root.join("no-rust-src");
+    std::fs::create_dir_all(stand_in.join("core"))?;
+    std::env::set_var("RUST_SRC_PATH", stand_in);
+    Ok(())
 }
 
 fn run_rustc(args: &[&str]) -> Result<String, String> {

@@ -26,12 +26,13 @@ ensure_apt() {
 ensure_venv() {
   local req="$ROOT/tools/requirements.txt" stamp="$VENV/.requirements.sha256"
   local want; want="$(sha256sum "$req" | cut -d' ' -f1)"
-  if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then quiet_jupyterlab; return 0; fi
-  say "creating Python venv .venv/ from tools/requirements.txt"
-  rm -rf "$VENV"
-  python3 -m venv "$VENV"
-  "$VENV/bin/pip" install -q --disable-pip-version-check -r "$req"
-  echo "$want" > "$stamp"
+  if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
+    say "creating Python venv .venv/ from tools/requirements.txt"
+    rm -rf "$VENV"
+    python3 -m venv "$VENV"
+    "$VENV/bin/pip" install -q --disable-pip-version-check -r "$req"
+    echo "$want" > "$stamp"
+  fi
   quiet_jupyterlab
 }
 
