@@ -6,11 +6,9 @@ source "$(dirname "$0")/../scripts/lib/common.sh"
 cd "$ROOT"
 ensure_venv
 isolate_jupyter
-cargo build --locked --release -q -p faultline-kernel
-KERNEL="$CARGO_TARGET_DIR/release/faultline-kernel"
-"$KERNEL" install --sys-prefix --cache-dir "$ROOT/build/kernel-cache" >/dev/null
+build_kernel >/dev/null
 # Fill the build cache first: the benchmark measures warm starts.
-FAULTLINE_CACHE_DIR="$ROOT/build/kernel-cache" "$KERNEL" warm
+install_kernel "$KERNEL" "$ROOT/build/kernel-cache" "$ROOT/prelude" --sys-prefix >/dev/null
 
 # evcxr_jupyter gets the same advantages: the prelude preloaded (its init.evcxr), one build
 # directory reused across sessions, and — where rust-src is missing — the same empty std

@@ -37,6 +37,9 @@ pub enum Job {
 }
 
 pub struct Settings {
+    /// Why no Rust toolchain can be run, if so: then evcxr is not started and every cell says
+    /// this (see [`crate::toolchain::missing`]).
+    pub toolchain_missing: Option<String>,
     /// The prelude crate (`faultline`) to preload.
     pub prelude: PathBuf,
     /// A Cargo.lock that pins the prelude's dependencies (copied into the build directory so
@@ -160,19 +163,10 @@ impl Evaluator {
         progress: Option<BuildProgress>,
     ) -> Evaluator {
         let started = std::time::Instant::now();
-        let context = CommandContext::new()
-            .map(|(context, outputs)| {
-                *handle.child.lock().unwrap() = Some(context.process_handle());
-                let forwarder = Forwarder::spawn(
-                    outputs.stdout,
-                    outputs.stderr,
-                    events.clone(),
-                    settings.session.clone(),
-                    context.process_handle(),
-                );
-                (context, forwarder)
-            })
-            .map_err(|e| format!("evcxr could not start: {e}"));
+        let context = match &settings.toolchain_missing {
+            Some(why) => Err(why.clone()),
+            None => Self::start_evcxr(&settings, &events, handle),
+        };
         let mut evaluator = Evaluator {
             context,
             prelude_failure: None,
@@ -198,6 +192,27 @@ impl Evaluator {
             started.elapsed().as_secs_f64()
         );
         evaluator
+    }
+
+    /// Starts evcxr's child process, forwarding what it prints.
+    fn start_evcxr(
+        settings: &Settings,
+        events: &UnboundedSender<Event>,
+        handle: &Handle,
+    ) -> Result<(CommandContext, Forwarder), String> {
+        CommandContext::new()
+            .map(|(context, outputs)| {
+                *handle.child.lock().unwrap() = Some(context.process_handle());
+                let forwarder = Forwarder::spawn(
+                    outputs.stdout,
+                    outputs.stderr,
+                    events.clone(),
+                    settings.session.clone(),
+                    context.process_handle(),
+                );
+                (context, forwarder)
+            })
+            .map_err(|e| format!("evcxr could not start: {e}"))
     }
 
     /// `:dep` the prelude crate, bring it into scope and install the panic hook, in one

@@ -20,13 +20,19 @@ pub struct InstallOptions {
     /// Write the spec here instead of asking Jupyter.
     pub dir: Option<PathBuf>,
     pub prelude: PathBuf,
+    /// The toolchain's directory, recorded so the kernel finds it whatever PATH and HOME
+    /// Jupyter starts it with.
+    pub toolchain: PathBuf,
     pub cache_dir: Option<PathBuf>,
     pub jupyter: String,
 }
 
 pub fn install(options: &InstallOptions) -> Result<(), String> {
     let exe = std::env::current_exe().map_err(|e| e.to_string())?;
-    let mut env = json!({ "FAULTLINE_PRELUDE": options.prelude });
+    let mut env = json!({
+        "FAULTLINE_PRELUDE": options.prelude,
+        crate::toolchain::RECORDED: options.toolchain,
+    });
     if let Some(cache) = &options.cache_dir {
         env["FAULTLINE_CACHE_DIR"] = json!(cache);
     }

@@ -20,6 +20,7 @@ mod install;
 mod is_complete;
 mod output;
 mod progress;
+mod seed;
 mod server;
 mod signing;
 mod toolchain;
@@ -69,7 +70,10 @@ fn dispatch(args: &[String]) -> Result<(), String> {
                 location.extend(["--prefix".to_owned(), prefix]);
             }
             let prelude = flag("--prelude").map_or_else(default_prelude, PathBuf::from);
+            let toolchain = toolchain::Toolchain::probe()
+                .map_err(|why| format!("cannot record the Rust toolchain: {why}"))?;
             install::install(&install::InstallOptions {
+                toolchain: toolchain.sysroot,
                 name,
                 display_name: flag("--display-name").unwrap_or_else(|| "Rust (Faultline)".into()),
                 location,
@@ -107,20 +111,26 @@ fn created(dir: &Path) -> Result<PathBuf, String> {
 /// thread starts, because it sets environment variables.
 fn prepare(session: String) -> Result<(evaluator::Settings, String), String> {
     let prelude = absolute(&default_prelude())?;
-    let root = cache::cache_root();
+    let caches = cache::Caches::locate();
+    let root = caches.own.clone();
+    let recorded = toolchain::use_recorded();
     let toolchain = toolchain::Toolchain::probe();
     let (key, version) = match &toolchain {
         Ok(t) => (t.verbose_version.clone(), t.release.clone()),
         Err(_) => (String::new(), String::new()),
     };
-    toolchain::hide_std_sources(&root)
-        .map_err(|e| format!("cache directory {}: {e}", root.display()))?;
+    let toolchain_missing = toolchain
+        .as_ref()
+        .err()
+        .map(|why| toolchain::missing(why, recorded.as_deref()));
+    let cache_error = |e: std::io::Error| format!("cache directory {}: {e}", root.display());
+    toolchain::hide_std_sources(&root).map_err(cache_error)?;
     if let Ok(t) = &toolchain {
         t.bypass_rustup_proxies();
     }
     let std_sources = toolchain.as_ref().ok().and_then(|t| t.std_sources.clone());
-    let slot = cache::acquire(&root, &key, &prelude)
-        .map_err(|e| format!("cache directory {}: {e}", root.display()))?;
+    std::env::set_var("CARGO_HOME", caches.cargo_home().map_err(cache_error)?);
+    let slot = cache::acquire(&caches, &key, &prelude).map_err(cache_error)?;
     let build_dir = slot.as_ref().map(|s| s.dir.clone());
     if let Some(dir) = &build_dir {
         std::env::set_var("EVCXR_TMPDIR", dir.join("crate"));
@@ -135,6 +145,7 @@ fn prepare(session: String) -> Result<(evaluator::Settings, String), String> {
         .into_iter()
         .find(|p| p.exists());
     let settings = evaluator::Settings {
+        toolchain_missing,
         prelude,
         lockfile,
         build_dir,

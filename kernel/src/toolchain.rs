@@ -7,9 +7,18 @@
 //! an empty stand-in (`RUST_SRC_PATH`), variables whose type it cannot name are typed by rustc
 //! ([`crate::infer`]), and the real sources, when installed, are loaded on the first
 //! completion or hover request ([`crate::evaluator`]).
+//!
+//! Jupyter (and JupyterHub's spawners) start kernels with another PATH and HOME than the shell
+//! the kernel was installed from, so rustup's proxies and `~/.cargo/bin` are often missing. The
+//! installer records the toolchain it found ([`RECORDED`]); the kernel puts it first on PATH
+//! and points rustup at it ([`use_recorded`]), and when no toolchain can be run at all, every
+//! cell says what is missing, where the kernel looked and what fixes it ([`missing`]).
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
+
+/// The kernelspec variable holding the toolchain's directory (`rustc --print sysroot`).
+pub const RECORDED: &str = "FAULTLINE_TOOLCHAIN";
 
 pub struct Toolchain {
     /// `rustc -vV` output: identifies the compiler exactly, so it keys the build cache.
@@ -18,10 +27,12 @@ pub struct Toolchain {
     pub release: String,
     /// The standard library's sources: the user's `RUST_SRC_PATH`, else the rust-src component.
     pub std_sources: Option<PathBuf>,
-    sysroot: PathBuf,
+    /// The toolchain's directory; its `bin/` holds rustc and cargo.
+    pub sysroot: PathBuf,
 }
 
 impl Toolchain {
+    /// Runs rustc to learn the toolchain, and checks that cargo is beside it or on PATH.
     pub fn probe() -> Result<Toolchain, String> {
         let verbose_version = run_rustc(&["-vV"])?;
         let release = verbose_version
@@ -30,6 +41,12 @@ impl Toolchain {
             .unwrap_or_default()
             .to_owned();
         let sysroot = PathBuf::from(run_rustc(&["--print", "sysroot"])?.trim());
+        if !sysroot.join("bin/cargo").is_file() && on_path("cargo").is_none() {
+            return Err(format!(
+                "found rustc ({}) but no cargo beside it or on PATH",
+                sysroot.join("bin/rustc").display()
+            ));
+        }
         let std_sources = std::env::var_os("RUST_SRC_PATH")
             .map(PathBuf::from)
             .into_iter()
@@ -57,6 +74,52 @@ impl Toolchain {
     }
 }
 
+/// Makes the toolchain recorded at install time the one every tool finds: its `bin/` first on
+/// PATH (for evcxr, cargo and build scripts) and `RUSTUP_TOOLCHAIN` naming it (evcxr asks
+/// `rustup which` first, which would otherwise pick the user's default toolchain). Returns the
+/// recorded directory. Call before any thread starts (it sets process environment).
+pub fn use_recorded() -> Option<PathBuf> {
+    let dir = PathBuf::from(std::env::var_os(RECORDED)?);
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    let dirs = std::iter::once(dir.join("bin")).chain(std::env::split_paths(&path));
+    if let Ok(joined) = std::env::join_paths(dirs) {
+        std::env::set_var("PATH", joined);
+    }
+    std::env::set_var("RUSTUP_TOOLCHAIN", &dir);
+    Some(dir)
+}
+
+/// What every cell says when no toolchain can be run: what failed, where the kernel looked and
+/// the command that fixes it.
+pub fn missing(why: &str, recorded: Option<&Path>) -> String {
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    let looked = match recorded {
+        Some(dir) => format!(
+            "in {} (recorded by `faultline-kernel install` in this kernelspec) and on PATH ({})",
+            dir.join("bin").display(),
+            path.to_string_lossy()
+        ),
+        None => format!(
+            "on PATH ({}); this kernelspec records no toolchain ({RECORDED} is not set)",
+            path.to_string_lossy()
+        ),
+    };
+    format!(
+        "Rust toolchain not found, so no cell can run: {why}.\n\
+         The kernel looked for rustc and cargo {looked}.\n\
+         Fix: install Rust (https://rustup.rs) if it is missing, then, from a shell where \
+         `cargo --version` works, install the kernel again so it records that toolchain: \
+         `faultline-kernel install --sys-prefix` (in the Faultline repository: `./scripts/lab`)."
+    )
+}
+
+fn on_path(tool: &str) -> Option<PathBuf> {
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path)
+        .map(|dir| dir.join(tool))
+        .find(|candidate| candidate.is_file())
+}
+
 /// Makes rust-analyzer start on an empty standard library under `cache_root`: it neither
 /// installs rust-src nor spends cells' time on std. Call before any thread starts (it sets
 /// process environment).
@@ -71,7 +134,7 @@ fn run_rustc(args: &[&str]) -> Result<String, String> {
     let output = Command::new("rustc")
         .args(args)
         .output()
-        .map_err(|e| format!("cannot run rustc (is Rust installed and on PATH?): {e}"))?;
+        .map_err(|e| format!("cannot run `rustc`: {e}"))?;
     if !output.status.success() {
         return Err(format!(
             "rustc {} failed: {}",

@@ -65,3 +65,39 @@ run_pytest() {
   fi
   return "$status"
 }
+
+# Builds the kernel (release, locked) into the shared target dir; sets KERNEL to the binary.
+build_kernel() {
+  say "building the kernel"
+  cargo build --locked --release -p faultline-kernel
+  KERNEL="$CARGO_TARGET_DIR/release/faultline-kernel"
+}
+
+# install_kernel KERNEL CACHE PRELUDE [install flags…]: installs the kernelspec (recording the
+# prelude, the cache and the toolchain on PATH), then compiles the prelude into CACHE so the
+# first cell of every session is warm. Returns the compile's status.
+install_kernel() {
+  local kernel=$1 cache=$2 prelude=$3
+  shift 3
+  "$kernel" install --cache-dir "$cache" --prelude "$prelude" "$@"
+  say "compiling the prelude into the kernel's build cache (slow the first time only)"
+  FAULTLINE_CACHE_DIR="$cache" FAULTLINE_PRELUDE="$prelude" "$kernel" warm
+}
+
+# copy_toolchain SYSROOT DEST: a copy of a Rust toolchain that other users can read (an
+# administrator's ~/.rustup is private), made of hard links where the filesystem allows, so it
+# costs no disk. Kept when DEST already holds the same compiler.
+copy_toolchain() {
+  local from=$1 to=$2 part
+  if [ -x "$to/bin/cargo" ] && [ "$("$to/bin/rustc" -vV)" = "$("$from/bin/rustc" -vV)" ]; then
+    return 0
+  fi
+  rm -rf "$to" "$to.partial"
+  mkdir -p "$to.partial"
+  for part in bin lib libexec; do
+    [ -e "$from/$part" ] || continue
+    cp -al "$from/$part" "$to.partial/" 2>/dev/null \
+      || { rm -rf "${to:?}.partial/$part"; cp -a "$from/$part" "$to.partial/"; }
+  done
+  mv "$to.partial" "$to"
+}

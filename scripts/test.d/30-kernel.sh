@@ -7,10 +7,8 @@ cd "$ROOT"
 ensure_venv
 isolate_jupyter
 
-cargo build --locked --release -p faultline-kernel
-KERNEL="$CARGO_TARGET_DIR/release/faultline-kernel"
-CACHE="$ROOT/build/kernel-cache"
-"$KERNEL" install --sys-prefix --cache-dir "$CACHE"
+build_kernel
+install_kernel "$KERNEL" "$ROOT/build/kernel-cache" "$ROOT/prelude" --sys-prefix
 python - <<'PY'
 import sys
 from jupyter_client.kernelspec import KernelSpecManager
@@ -18,9 +16,5 @@ where = KernelSpecManager().get_kernel_spec("faultline").resource_dir
 if not where.startswith(sys.prefix):
     sys.exit(f"kernelspec 'faultline' resolves to {where}, not the venv: another spec shadows it")
 PY
-
-# The first compile of the prelude takes minutes on a fresh machine: do it outside test timeouts.
-say "compiling the prelude into the kernel's build cache"
-FAULTLINE_CACHE_DIR="$CACHE" "$KERNEL" warm
 
 run_pytest tests/kernel --timeout 600 -q -rs

@@ -18,12 +18,17 @@ WARM_TIMEOUT = 600
 class Kernel:
     """A kernel process plus a blocking client, with helpers for whole-request exchanges."""
 
-    def __init__(self, env: dict[str, str] | None = None, log=None) -> None:
-        """`log`: an open file that receives the kernel's stderr (its server log)."""
+    def __init__(self, env: dict[str, str] | None = None, log=None, launch_env=None) -> None:
+        """`env`: added to the kernelspec's env. `log`: an open file that receives the kernel's
+        stderr (its server log). `launch_env`: the whole environment Jupyter starts the kernel
+        in (before the kernelspec's env), instead of this process's."""
         self.km = KernelManager(kernel_name=KERNEL_NAME)
         if env:
             self.km.kernel_spec.env.update(env)
-        self.km.start_kernel(**({"stderr": log} if log else {}))
+        options = {"stderr": log} if log else {}
+        if launch_env is not None:
+            options["env"] = launch_env
+        self.km.start_kernel(**options)
         self.kc = self.km.client()
         self.kc.start_channels()
         self.kc.wait_for_ready(timeout=60)
