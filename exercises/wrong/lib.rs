@@ -11,9 +11,16 @@ pub mod retries {
     pub mod backoff_no_cap;
     pub mod backoff_no_jitter;
     pub mod backoff_overflow;
+    pub mod budget_cap_plus_one;
+    pub mod budget_float_naive;
+    pub mod budget_float_tolerant;
     pub mod budget_never_refills;
     pub mod budget_no_cap;
+    pub mod budget_refill_to_reserve;
+    pub mod budget_refusal_spends;
+    pub mod budget_starts_empty;
     pub mod budget_unlimited;
+    pub mod budget_whole_percent;
     pub mod call_gives_up_after_busy;
     pub mod call_ignores_deadline;
     pub mod call_no_pause;
@@ -39,9 +46,15 @@ pub mod idempotency {
 
 pub mod quorums {
     pub mod arithmetic_byzantine_2f1;
+    pub mod arithmetic_byzantine_3f;
+    pub mod arithmetic_crashes_2f;
     pub mod arithmetic_half_quorum;
+    pub mod arithmetic_majority_ceil;
     pub mod arithmetic_no_size_check;
+    pub mod arithmetic_overlap_both_majorities;
+    pub mod arithmetic_overlap_ignores_n;
     pub mod arithmetic_rw_ge_n;
+    pub mod arithmetic_tolerates_half;
     pub mod read_repair_local_counter;
     pub mod read_repair_no_repair;
     pub mod read_repair_no_tiebreak;
@@ -70,6 +83,13 @@ macro_rules! for_each_wrong {
             "retries::budget", budget, bind_budget, wrong::retries::budget_no_cap;
             "retries::budget", budget, bind_budget, wrong::retries::budget_unlimited;
             "retries::budget", budget, bind_budget, wrong::retries::budget_never_refills;
+            "retries::budget", budget, bind_budget, wrong::retries::budget_refill_to_reserve;
+            "retries::budget", budget, bind_budget, wrong::retries::budget_whole_percent;
+            "retries::budget", budget, bind_budget, wrong::retries::budget_cap_plus_one;
+            "retries::budget", budget, bind_budget, wrong::retries::budget_starts_empty;
+            "retries::budget", budget, bind_budget, wrong::retries::budget_refusal_spends;
+            "retries::budget", budget, bind_budget, wrong::retries::budget_float_tolerant;
+            "retries::budget", budget, bind_budget, wrong::retries::budget_float_naive;
             "idempotency::key_store", key_store, bind_key_store, wrong::idempotency::key_store_memory_only;
             "idempotency::key_store", key_store, bind_key_store, wrong::idempotency::key_store_recorded_after_effect;
             "idempotency::key_store", key_store, bind_key_store, wrong::idempotency::key_store_global_keys;
@@ -84,6 +104,12 @@ macro_rules! for_each_wrong {
             "quorums::arithmetic", arithmetic, bind_arithmetic, wrong::quorums::arithmetic_half_quorum;
             "quorums::arithmetic", arithmetic, bind_arithmetic, wrong::quorums::arithmetic_rw_ge_n;
             "quorums::arithmetic", arithmetic, bind_arithmetic, wrong::quorums::arithmetic_byzantine_2f1;
+            "quorums::arithmetic", arithmetic, bind_arithmetic, wrong::quorums::arithmetic_overlap_both_majorities;
+            "quorums::arithmetic", arithmetic, bind_arithmetic, wrong::quorums::arithmetic_overlap_ignores_n;
+            "quorums::arithmetic", arithmetic, bind_arithmetic, wrong::quorums::arithmetic_byzantine_3f;
+            "quorums::arithmetic", arithmetic, bind_arithmetic, wrong::quorums::arithmetic_crashes_2f;
+            "quorums::arithmetic", arithmetic, bind_arithmetic, wrong::quorums::arithmetic_tolerates_half;
+            "quorums::arithmetic", arithmetic, bind_arithmetic, wrong::quorums::arithmetic_majority_ceil;
             "quorums::arithmetic", arithmetic, bind_arithmetic, wrong::quorums::arithmetic_no_size_check;
             "quorums::replicas", replicas, bind_replicas, wrong::quorums::replicas_first_reply;
             "quorums::replicas", replicas, bind_replicas, wrong::quorums::replicas_counts_messages;
