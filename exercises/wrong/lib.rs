@@ -34,10 +34,14 @@ pub mod idempotency {
     pub mod consumer_acks_early;
     pub mod consumer_mark_in_memory;
     pub mod consumer_no_order;
+    pub mod key_store_conflict_in_progress;
     pub mod key_store_global_keys;
     pub mod key_store_ignores_payload;
     pub mod key_store_memory_only;
     pub mod key_store_recorded_after_effect;
+    pub mod key_store_recover_forgets_all;
+    pub mod key_store_recover_keeps_running;
+    pub mod key_store_replay_refusal_runs_again;
     pub mod key_store_stuck_in_progress;
     pub mod payment_intent_in_memory;
     pub mod payment_new_intent_per_retry;
@@ -93,6 +97,10 @@ macro_rules! for_each_wrong {
             "idempotency::key_store", key_store, bind_key_store, wrong::idempotency::key_store_memory_only;
             "idempotency::key_store", key_store, bind_key_store, wrong::idempotency::key_store_recorded_after_effect;
             "idempotency::key_store", key_store, bind_key_store, wrong::idempotency::key_store_global_keys;
+            "idempotency::key_store", key_store, bind_key_store, wrong::idempotency::key_store_replay_refusal_runs_again;
+            "idempotency::key_store", key_store, bind_key_store, wrong::idempotency::key_store_recover_forgets_all;
+            "idempotency::key_store", key_store, bind_key_store, wrong::idempotency::key_store_recover_keeps_running;
+            "idempotency::key_store", key_store, bind_key_store, wrong::idempotency::key_store_conflict_in_progress;
             "idempotency::key_store", key_store, bind_key_store, wrong::idempotency::key_store_ignores_payload;
             "idempotency::key_store", key_store, bind_key_store, wrong::idempotency::key_store_stuck_in_progress;
             "idempotency::payment", payment, bind_payment, wrong::idempotency::payment_intent_in_memory;
