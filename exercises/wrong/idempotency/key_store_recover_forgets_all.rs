@@ -1,7 +1,11 @@
 //! Wrong on purpose (idempotency::key_store): `recover` wipes the whole table, finished work included.
 
 /// The properties the grader must fail for this implementation, and no others.
-pub const MUST_FAIL: &[&str] = &["one-effect-per-key", "identical-replays", "rejects-key-reuse"];
+pub const MUST_FAIL: &[&str] = &[
+    "one-effect-per-key",
+    "identical-replays",
+    "rejects-key-reuse",
+];
 
 use faultline::prelude::*;
 pub use faultline_grader::idempotency::key_store::{Begin, Request, Response};

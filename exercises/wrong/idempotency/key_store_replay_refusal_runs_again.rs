@@ -2,7 +2,11 @@
 //! forgotten and the retry runs the request again.
 
 /// The properties the grader must fail for this implementation, and no others.
-pub const MUST_FAIL: &[&str] = &["one-effect-per-key", "identical-replays", "rejects-key-reuse"];
+pub const MUST_FAIL: &[&str] = &[
+    "one-effect-per-key",
+    "identical-replays",
+    "rejects-key-reuse",
+];
 
 use faultline::prelude::*;
 pub use faultline_grader::idempotency::key_store::{Begin, Request, Response};

@@ -153,11 +153,7 @@ fn check(impls: &Impls, case: &Case, j: &mut Judge) {
         if earned != expected {
             return Err(format!(
                 "after spending the reserve, {requests} requests earned {earned} retries (expected exactly {expected}: each earns {percent}/100 of a retry){}",
-                if earned + 1 == expected {
-                    " — was a retry lost to floating-point rounding? 0.1 added ten times is 0.9999999999999999, not 1"
-                } else {
-                    ""
-                }
+                diagnose(make, percent, reserve)
             ));
         }
         Ok(())
@@ -202,32 +198,26 @@ fn check(impls: &Impls, case: &Case, j: &mut Judge) {
     });
 }
 
-/// Why a budget misbehaves in a fleet, found by probing a fresh one directly: `""` if no probe
-/// explains it, else ` — because …`, so a fleet failure says why without `--trace`.
+/// Why a budget misbehaves, found by probing fresh ones directly: `""` if no probe explains
+/// it, else ` — because …`, so a failure says why without `--trace`.
 fn diagnose(make: fn(u32, u32) -> Box<dyn DynBudget>, percent: u32, reserve: u32) -> String {
-    let per_retry = 100u32.div_ceil(percent);
-    let drained = || {
+    // The fewest requests that earn a whole number of retries, and that number.
+    let requests = 100 / gcd(100, percent);
+    let earned = percent * requests / 100;
+    let earns_after = |refusals: u32| {
         let mut b = make(percent, reserve);
-        let mut n = 0;
-        while n < 10_000 && b.try_retry() {
-            n += 1;
-        }
-        b
-    };
-    let earns = |b: &mut Box<dyn DynBudget>| {
-        (0..per_retry).for_each(|_| b.on_request());
+        (0..reserve + refusals).for_each(|_| {
+            b.try_retry();
+        });
+        (0..requests).for_each(|_| b.on_request());
         b.try_retry()
     };
-    let mut b = drained();
-    if !earns(&mut b) {
-        return format!(" — because requests do not earn retries: after the reserve was spent, {per_retry} requests earned none");
+    let (plain, refused) = (earns_after(0), earns_after(5));
+    if plain && !refused {
+        return format!(" — because a refused retry still spent the budget: after the reserve and 5 refused retries, {requests} requests no longer earned a retry");
     }
-    let mut b = drained();
-    (0..5).for_each(|_| {
-        b.try_retry();
-    });
-    if !earns(&mut b) {
-        return format!(" — because a refused retry still spent the budget: after 5 refused retries, {per_retry} requests no longer earned one");
+    if !plain {
+        return format!(" — because {requests} requests at {percent}% (exactly {earned} retries' worth) did not earn a retry once the reserve was spent: not counted, or lost to rounding (0.1 added ten times is 0.9999999999999999 in f64)?");
     }
     let mut b = make(percent, reserve);
     (0..10_000).for_each(|_| b.on_request());
@@ -239,6 +229,14 @@ fn diagnose(make: fn(u32, u32) -> Box<dyn DynBudget>, percent: u32, reserve: u32
         return format!(" — because the savings are not capped: 10,000 requests saved up {saved} retries (the reserve is {reserve})");
     }
     String::new()
+}
+
+fn gcd(a: u32, b: u32) -> u32 {
+    if b == 0 {
+        a
+    } else {
+        gcd(b, a % b)
+    }
 }
 
 const CLIENTS: usize = 10;
