@@ -7,6 +7,9 @@ cd "$ROOT"
 say "exercises: self-check (solutions pass; stubs not implemented; each wrong implementation caught)"
 cargo test --locked --release -p faultline-grader --test selfcheck
 
+say "exercises: the grade cannot be forged (exit, fake grade.json, hang, abort); class formats parse"
+cargo test --locked --release -p faultline-grader --test forgery
+
 say "exercises: the learner's \`cargo test\` on the untouched stubs"
 out="$(mktemp -d)"
 trap 'rm -rf "$out"' EXIT
@@ -26,6 +29,7 @@ import csv, json, sys
 d = sys.argv[1]
 g = json.load(open(f"{d}/grade.json"))
 assert g["score"] == 0 and g["max_score"] > 0, g["score"]
+assert g["complete"] is True, "every exercise graded"
 assert len(g["exercises"]) == 9
 for e in g["exercises"]:
     assert e["status"] == "fail"
@@ -33,6 +37,11 @@ for e in g["exercises"]:
         assert p["kind"] == "not-implemented" and p["message"].startswith("not implemented yet"), p
 rows = list(csv.DictReader(open(f"{d}/grades.csv")))
 assert len(rows) == 9 and rows[0]["student_id"] == "ci" and rows[0]["score"] == "0.0", rows[0]
+gs = json.load(open(f"{d}/results.json"))
+assert len(gs["tests"]) == g["max_score"] and "score" not in gs, "one Gradescope test per property"
+for t in gs["tests"]:
+    assert t["status"] == "failed" and t["score"] == 0 and t["max_score"] == 1, t
+    assert "not implemented yet" in t["output"] and t["visibility"] == "visible", t
 PY
 
 say "exercises: hints and one-exercise grading"

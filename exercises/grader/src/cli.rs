@@ -4,11 +4,11 @@
 //! `FAULTLINE_GRADE_DIR` (where grade.json and grades.csv go; default `exercises/grade/`),
 //! `FAULTLINE_STUDENT` (the CSV's student id; default `$USER`).
 
-use crate::harness::{grade, Case, Exercise};
+use crate::harness::{Case, Exercise, ExerciseResult};
 use crate::report::{self, Context};
-use crate::{exercises, info, Impls};
+use crate::{exercises, info, supervise, Impls};
 use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 struct Args {
@@ -164,8 +164,12 @@ fn last_incomplete(dir: &std::path::Path) -> Option<String> {
         .and_then(|e| e["name"].as_str().map(str::to_string))
 }
 
-/// The learner's `cargo test`: grade, print, write `grade.json` and `grades.csv`.
+/// The learner's `cargo test`: grade (each exercise in a supervised child process, see
+/// [`supervise`]), print, write `grade.json`, `grades.csv` and Gradescope's `results.json`.
 pub fn main(impls: Impls) -> ExitCode {
+    if let Ok(id) = std::env::var(supervise::CHILD_ENV) {
+        return supervise::child_main(impls, &id);
+    }
     if std::env::var_os("FAULTLINE_GRADE").is_none() {
         println!(
             "faultline-exercises: grading skipped (the stubs fail by design).\n\
@@ -182,7 +186,34 @@ pub fn main(impls: Impls) -> ExitCode {
     }
 }
 
-fn run(impls: Impls) -> Result<ExitCode, String> {
+/// Before grading: reads the previous grade, then marks the exercises about to be graded as
+/// not graded (and removes the derived files), so a run that is killed or hangs never leaves an
+/// old grade looking current.
+fn prepare(dir: &Path, chosen: &[&Exercise]) -> Result<Option<serde_json::Value>, String> {
+    std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    let previous = std::fs::read_to_string(dir.join("grade.json"))
+        .ok()
+        .and_then(|t| serde_json::from_str(&t).ok());
+    let pending = report::merge(previous.clone(), report::not_graded(chosen));
+    for f in ["grades.csv", "results.json"] {
+        let _ = std::fs::remove_file(dir.join(f));
+    }
+    let json = serde_json::to_string_pretty(&pending).expect("json");
+    std::fs::write(dir.join("grade.json"), json).map_err(|e| format!("grade.json: {e}"))?;
+    Ok(previous)
+}
+
+/// Writes every grade file from one grade model.
+fn write_grade(dir: &Path, grade: &serde_json::Value) -> Result<(), String> {
+    let json = serde_json::to_string_pretty(grade).expect("json");
+    std::fs::write(dir.join("grade.json"), json).map_err(|e| format!("grade.json: {e}"))?;
+    std::fs::write(dir.join("grades.csv"), report::csv(grade))
+        .map_err(|e| format!("grades.csv: {e}"))?;
+    let gs = serde_json::to_string_pretty(&report::gradescope(grade)).expect("json");
+    std::fs::write(dir.join("results.json"), gs).map_err(|e| format!("results.json: {e}"))
+}
+
+fn run(_impls: Impls) -> Result<ExitCode, String> {
     let args = parse(std::env::args().skip(1))?;
     let dir = grade_dir();
     if let Some(which) = args.hint {
@@ -206,17 +237,23 @@ fn run(impls: Impls) -> Result<ExitCode, String> {
         return Ok(ExitCode::SUCCESS);
     }
     let chosen = select(&all, &args.filters)?;
-    if args.trace {
-        if args.case.is_none() || chosen.len() != 1 {
-            return Err(
-                "--trace replays one case of one exercise: cargo test -- EXERCISE --seed N --trace"
-                    .into(),
-            );
-        }
-        crate::TRACING.store(true, std::sync::atomic::Ordering::Relaxed);
+    if args.trace && (args.case.is_none() || chosen.len() != 1) {
+        return Err(
+            "--trace replays one case of one exercise: cargo test -- EXERCISE --seed N --trace"
+                .into(),
+        );
     }
     let started = std::time::Instant::now();
-    let results = grade(&impls, &chosen, args.case.as_ref());
+    let replay = args.case.is_some();
+    // Read before any learner code runs, so a child cannot plant the "previous" grade.
+    let previous = if replay {
+        None
+    } else {
+        prepare(&dir, &chosen)?
+    };
+    let graded = supervise::grade(&chosen, args.case.as_ref(), args.trace);
+    let traces: Vec<String> = graded.iter().flat_map(|g| g.traces.clone()).collect();
+    let results: Vec<ExerciseResult> = graded.into_iter().map(|g| g.result).collect();
     let filter = (!args.filters.is_empty()).then(|| args.filters.join(" "));
     let ctx = Context {
         replay: args.case.as_ref().map(Case::flag),
@@ -227,33 +264,26 @@ fn run(impls: Impls) -> Result<ExitCode, String> {
         timestamp: report::utc_now(),
     };
     print!("{}", report::text(&results, &ctx));
-    for (i, t) in crate::lock(&crate::TRACES).iter().enumerate() {
+    for (i, t) in traces.iter().enumerate() {
         println!(
             "\nTrace of simulation {} (one line per send, receive, drop, crash, timer):\n{t}",
             i + 1
         );
     }
     let elapsed = started.elapsed().as_secs_f64();
-    if args.case.is_some() {
+    if replay {
         // A replay grades one case, not the exercise: the grade files keep the full grade.
         println!("(replayed in {elapsed:.1} s; grade files unchanged)");
     } else {
-        std::fs::create_dir_all(&dir)
-            .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
-        let previous = std::fs::read_to_string(dir.join("grade.json"))
-            .ok()
-            .and_then(|t| serde_json::from_str(&t).ok());
         let grade = report::merge(previous, report::json(&results, &ctx));
-        let json = serde_json::to_string_pretty(&grade).expect("json");
-        std::fs::write(dir.join("grade.json"), json).map_err(|e| format!("grade.json: {e}"))?;
-        std::fs::write(dir.join("grades.csv"), report::csv(&grade))
-            .map_err(|e| format!("grades.csv: {e}"))?;
+        write_grade(&dir, &grade)?;
         println!(
-            "(graded in {elapsed:.1} s; results in {}/grade.json and grades.csv)",
+            "(graded in {elapsed:.1} s; results in {}/grade.json, grades.csv and results.json)",
             dir.display()
         );
     }
-    let all_pass = results.iter().all(|r| r.complete());
+    // Exit 0 only if every exercise asked for came back graded by its child and passed.
+    let all_pass = results.len() == chosen.len() && results.iter().all(|r| r.complete());
     Ok(if all_pass {
         ExitCode::SUCCESS
     } else {

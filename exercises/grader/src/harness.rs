@@ -113,6 +113,10 @@ pub enum Kind {
     NotImplemented,
     /// The code under test panicked.
     Panicked,
+    /// The grading process died (an exit, an abort, a signal) before the exercise was graded.
+    Crashed,
+    /// A case ran past the time limit and the grader stopped it.
+    TimedOut,
 }
 
 /// A property's first failing case.

@@ -17,6 +17,7 @@ pub mod info;
 pub mod quorums;
 pub mod report;
 pub mod retries;
+pub mod supervise;
 
 pub use cli::main;
 pub use harness::{Case, Exercise, ExerciseResult, Judge, Kind, Prop};

@@ -95,6 +95,8 @@ pub fn text(results: &[ExerciseResult], ctx: &Context) -> String {
                     Kind::Broken => "What happened",
                     Kind::Panicked => "Your code panicked",
                     Kind::NotImplemented => "Not implemented yet",
+                    Kind::Crashed => "The grade was cut short",
+                    Kind::TimedOut => "Stopped",
                 };
                 let _ = writeln!(out, "  {what} ({}): {}", f.case, f.message);
                 let _ = writeln!(
@@ -110,12 +112,28 @@ pub fn text(results: &[ExerciseResult], ctx: &Context) -> String {
     out
 }
 
-fn kind_name(k: Kind) -> &'static str {
+/// A failure kind's name in `grade.json`.
+pub fn kind_name(k: Kind) -> &'static str {
     match k {
         Kind::Broken => "broken",
         Kind::NotImplemented => "not-implemented",
         Kind::Panicked => "panicked",
+        Kind::Crashed => "crashed",
+        Kind::TimedOut => "timed-out",
     }
+}
+
+/// The kind a [`kind_name`] names.
+pub fn kind_from_name(name: &str) -> Option<Kind> {
+    [
+        Kind::Broken,
+        Kind::NotImplemented,
+        Kind::Panicked,
+        Kind::Crashed,
+        Kind::TimedOut,
+    ]
+    .into_iter()
+    .find(|k| kind_name(*k) == name)
 }
 
 /// `grade.json`: per exercise, per property, the first failing case and its message.
@@ -158,7 +176,7 @@ pub fn json(results: &[ExerciseResult], ctx: &Context) -> Value {
             })
         })
         .collect();
-    json!({
+    let mut v = json!({
         "student_id": ctx.student,
         "timestamp": ctx.timestamp,
         "filter": ctx.filter,
@@ -166,7 +184,9 @@ pub fn json(results: &[ExerciseResult], ctx: &Context) -> Value {
         "score": results.iter().map(|r| r.passed()).sum::<usize>(),
         "max_score": results.iter().map(|r| r.props.len()).sum::<usize>(),
         "exercises": exercises,
-    })
+    });
+    mark_complete(&mut v);
+    v
 }
 
 fn csv_field(s: &str) -> String {
@@ -202,7 +222,102 @@ pub fn merge(previous: Option<Value>, new: Value) -> Value {
     merged["score"] = json!(total("score"));
     merged["max_score"] = json!(total("max_score"));
     merged["exercises"] = json!(all);
+    mark_complete(&mut merged);
     merged
+}
+
+/// Sets `"complete"`: true only when every exercise of `info.toml` has a grade (pass or fail)
+/// from a finished run — so a missing, interrupted or partial grade never reads as whole.
+fn mark_complete(grade: &mut Value) {
+    let list = grade["exercises"].as_array().cloned().unwrap_or_default();
+    let complete = info::all().iter().all(|i| {
+        list.iter().any(|e| {
+            e["name"] == i.name.as_str() && (e["status"] == "pass" || e["status"] == "fail")
+        })
+    });
+    grade["complete"] = json!(complete);
+}
+
+/// The entries a grade starts from while `chosen` are being graded: status "not-graded",
+/// score 0. Written before any learner code runs; replaced only by a finished run.
+pub fn not_graded(chosen: &[&crate::Exercise]) -> Value {
+    let exercises: Vec<Value> = chosen
+        .iter()
+        .map(|e| {
+            json!({
+                "name": e.id,
+                "score": 0,
+                "max_score": e.props.len(),
+                "status": "not-graded",
+                "message": "not graded: the grading run was interrupted, crashed or is still running",
+                "properties": [],
+            })
+        })
+        .collect();
+    let mut v = json!({
+        "student_id": Value::Null,
+        "timestamp": utc_now(),
+        "score": 0,
+        "max_score": chosen.iter().map(|e| e.props.len()).sum::<usize>(),
+        "exercises": exercises,
+    });
+    mark_complete(&mut v);
+    v
+}
+
+/// Gradescope's `results.json` from a grade: one test per property (1 point each), named
+/// `exercise — property`, with the failure and its replay command as output; an exercise
+/// without a grade is one failed test worth all its points.
+pub fn gradescope(grade: &Value) -> Value {
+    let mut tests = Vec::new();
+    for e in grade["exercises"].as_array().into_iter().flatten() {
+        let name = e["name"].as_str().unwrap_or_default();
+        let props = e["properties"].as_array().cloned().unwrap_or_default();
+        if props.is_empty() {
+            tests.push(json!({
+                "name": format!("{name} — not graded"),
+                "score": 0,
+                "max_score": e["max_score"],
+                "status": "failed",
+                "output": e["message"].as_str().unwrap_or("not graded"),
+                "visibility": "visible",
+            }));
+        }
+        for p in props {
+            let passed = p["status"] == "pass";
+            let output = if passed {
+                format!("✓ {}", p["says"].as_str().unwrap_or_default())
+            } else {
+                format!(
+                    "✗ {}\n{} ({}): {}\nReplay: {}",
+                    p["says"].as_str().unwrap_or_default(),
+                    p["kind"].as_str().unwrap_or_default(),
+                    p["case"].as_str().unwrap_or_default(),
+                    p["message"].as_str().unwrap_or_default(),
+                    p["replay"].as_str().unwrap_or_default(),
+                )
+            };
+            tests.push(json!({
+                "name": format!("{name} — {}", p["name"].as_str().unwrap_or_default()),
+                "score": u8::from(passed),
+                "max_score": 1,
+                "status": if passed { "passed" } else { "failed" },
+                "output": output,
+                "visibility": "visible",
+            }));
+        }
+    }
+    let complete = grade["complete"].as_bool().unwrap_or(false);
+    json!({
+        "output": if complete {
+            format!("Score: {}/{} properties", grade["score"], grade["max_score"])
+        } else {
+            "The grade is incomplete: some exercises were not graded (see below).".to_string()
+        },
+        "visibility": "visible",
+        "stdout_visibility": "visible",
+        "tests": tests,
+    })
 }
 
 /// `grades.csv` from a `grade.json`: nbgrader's columns, one row per exercise (nbgrader's

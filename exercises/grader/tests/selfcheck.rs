@@ -106,6 +106,12 @@ fn each_wrong_implementation_fails_exactly_its_properties() {
         problems.is_empty(),
         "wrong implementations not caught as annotated:{problems}"
     );
+    // FAULTLINE_SELFCHECK_SHOW=1 prints what the grader tells each one (to review feedback).
+    if std::env::var_os("FAULTLINE_SELFCHECK_SHOW").is_some() {
+        for (id, module, _, _, report) in &results {
+            println!("{module} ({id}):{report}");
+        }
+    }
     println!(
         "{} wrong implementations each fail exactly their annotated properties",
         results.len()

@@ -10,6 +10,12 @@
 //! balance never goes above `reserve`. `try_retry` spends 1 and says yes if the balance is at
 //! least 1; otherwise it says no and changes nothing.
 //!
+//! Exactly means exactly: no retry may be lost to rounding. At 10%, ten requests earn one whole
+//! retry — but `0.1` added ten times in `f64` is `0.9999999999999999`, which is not "at least 1".
+//! Keep the balance in integer hundredths of a retry (the simplest), or, if you use floats,
+//! compare with a small tolerance (`balance >= 1.0 - 1e-9`). The grader checks both directions:
+//! exactly `percent × requests / 100` retries earned (rounded down), never one fewer or more.
+//!
 //! The grader drives your budget directly and inside a fleet of ten simulated clients, one of
 //! which it asks before every retry.
 //!

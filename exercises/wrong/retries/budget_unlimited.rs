@@ -1,7 +1,12 @@
 //! Wrong on purpose (retries::budget): no budget at all: every retry allowed.
 
 /// The properties the grader must fail for this implementation, and no others.
-pub const MUST_FAIL: &[&str] = &["within-budget", "caps-the-savings", "fleet-outage"];
+pub const MUST_FAIL: &[&str] = &[
+    "within-budget",
+    "earns-from-requests",
+    "caps-the-savings",
+    "fleet-outage",
+];
 
 /// Balances are kept in hundredths of a retry, so no floating-point rounding creeps in.
 pub struct RetryBudget {

@@ -459,7 +459,17 @@ fn check(impls: &Impls, case: &Case, j: &mut Judge) {
                 }
             }
             if answers.contains(&&Answer::Conflict) {
-                j.fail("keys-per-client", format!("client c{c}'s first use of key {key} ({req:?}) was answered Conflict — another client's key {key}?"));
+                // Blame the likelier cause: with no other client using this key number, the
+                // Conflict can only have come from this client's own identical duplicate.
+                let shared = t
+                    .intended
+                    .iter()
+                    .any(|(other, ops)| other != c && ops.iter().any(|(k, _)| k == key));
+                if shared {
+                    j.fail("keys-per-client", format!("client c{c}'s first use of key {key} ({req:?}) was answered Conflict — another client's key {key}, or its own duplicate while the first was in progress?"));
+                } else {
+                    j.fail("identical-replays", format!("client c{c} sent key {key} ({req:?}) again, the identical request, and was answered Conflict{crashes}: no other client uses key {key}, so this was its own duplicate — while the first is still in progress a duplicate gets Busy (InProgress), afterwards the stored response; Conflict is only for a different request under the same key"));
+                }
             }
             j.expect("answers-every-request", !responses.is_empty() || answers.contains(&&Answer::Conflict), || {
                 format!("client c{c}'s key {key} ({req:?}) was never answered with a response{crashes}; it got {} Busy answers", answers.iter().filter(|a| ***a == Answer::Busy).count())

@@ -55,7 +55,7 @@ pub fn exercise() -> Exercise {
     Exercise {
         id: "quorums::arithmetic",
         props: PROPS,
-        schedules: &["small-clusters"],
+        schedules: &["small-clusters", "digit-boundaries"],
         seeds: 20,
         check,
     }
@@ -98,12 +98,65 @@ fn truth_nodes_for_byzantine(f: usize) -> usize {
         .expect("some n")
 }
 
+/// The most telling of the inputs a function got wrong: the first at least `from` (f = 0 or
+/// n = 1 explain nothing: 2f and 2f + 1 differ there only by one node), then how many others
+/// failed and the smallest of them. `Ok` when nothing failed.
+fn most_telling(failures: Vec<(usize, String)>, from: usize) -> Result<(), String> {
+    let Some(lead) = failures
+        .iter()
+        .find(|(x, _)| *x >= from)
+        .or(failures.first())
+    else {
+        return Ok(());
+    };
+    let others = failures.len() - 1;
+    let smallest = failures.iter().map(|(x, _)| *x).min().unwrap_or(lead.0);
+    let more = match others {
+        0 => String::new(),
+        1 => " (one other input is wrong too".to_string(),
+        k => format!(" ({k} other inputs are wrong too"),
+    };
+    let more = if others == 0 {
+        more
+    } else if smallest < lead.0 {
+        format!("{more}, the smallest {smallest})")
+    } else {
+        format!("{more})")
+    };
+    Err(format!("{}{more}", lead.1))
+}
+
 /// Cluster sizes, fault counts, and (n, r, w) triples to ask about.
 type Inputs = (Vec<usize>, Vec<usize>, Vec<(usize, usize, usize)>);
 
 fn check(impls: &Impls, case: &Case, j: &mut Judge) {
     let b = &impls.arithmetic;
     let (ns, fs, triples): Inputs = match case {
+        // Sizes that cross a digit (9 → 10, 99 → 100, …) and large ones, with (r, w) on both
+        // sides of r + w = n and at the impossible edges (0, n + 1).
+        Case::Schedule("digit-boundaries") => {
+            let ns = vec![
+                9, 10, 11, 99, 100, 101, 999, 1_000, 1_001, 65_536, 1_000_000,
+            ];
+            let fs = vec![9, 10, 11, 99, 100, 333, 334, 999, 1_000];
+            let triples = ns
+                .iter()
+                .flat_map(|&n| {
+                    let h = n / 2;
+                    [
+                        (n, h, n - h),
+                        (n, h + 1, n - h),
+                        (n, h, n - h + 1),
+                        (n, 1, n),
+                        (n, n, 1),
+                        (n, 0, n),
+                        (n, n + 1, n),
+                        (n, 1, n - 1),
+                    ]
+                })
+                .collect();
+            (ns, fs, triples)
+        }
         Case::Schedule(_) => {
             let ns: Vec<usize> = (1..=12).collect();
             let triples = ns
@@ -140,58 +193,71 @@ fn check(impls: &Impls, case: &Case, j: &mut Judge) {
         }
     };
     call("majority", j, &|| {
+        let mut failures = Vec::new();
         for &n in &ns {
             let (got, want) = ((b.majority)(n), truth_majority(n));
             if got != want {
                 let why = if got < want && disjoint_exists(n, got, got) {
-                    format!(": two groups of {got} can be disjoint")
+                    format!(": two groups of {got} out of {n} can be disjoint, so two \"majorities\" could decide differently")
                 } else {
-                    String::new()
+                    format!(": {want} is the smallest size any two groups of which share a node")
                 };
-                return Err(format!(
-                    "majority({n}) returned {got}, expected {want}{why}"
+                failures.push((
+                    n,
+                    format!("majority({n}) returned {got}, expected {want}{why}"),
                 ));
             }
         }
-        Ok(())
+        most_telling(failures, 4)
     });
     call("tolerated-crashes", j, &|| {
+        let mut failures = Vec::new();
         for &n in &ns {
             let (got, want) = ((b.tolerated_crashes)(n), truth_tolerated(n));
             if got != want {
-                return Err(format!("tolerated_crashes({n}) returned {got}, expected {want}: with {want} crashed, {} nodes remain, a majority of {n}", n - want));
+                failures.push((n, format!("tolerated_crashes({n}) returned {got}, expected {want}: with {want} crashed, {} nodes remain, a majority of {n}; one more crash leaves no majority", n - want)));
             }
         }
-        Ok(())
+        most_telling(failures, 4)
     });
     call("crash-fault-nodes", j, &|| {
+        let mut failures = Vec::new();
         for &f in &fs {
             let (got, want) = ((b.nodes_for_crashes)(f), truth_nodes_for_crashes(f));
             if got != want {
-                return Err(format!(
-                    "nodes_for_crashes({f}) returned {got}, expected {want}"
+                let why = if got < want {
+                    format!(": with {got} nodes and {f} crashed, the {} left are not a majority of {got}", got.saturating_sub(f))
+                } else {
+                    format!(": {want} nodes already keep a majority up through {f} crashes")
+                };
+                failures.push((
+                    f,
+                    format!("nodes_for_crashes({f}) returned {got}, expected {want}{why}"),
                 ));
             }
         }
-        Ok(())
+        most_telling(failures, 2)
     });
     call("byzantine-nodes", j, &|| {
+        let mut failures = Vec::new();
         for &f in &fs {
             let (got, want) = ((b.nodes_for_byzantine)(f), truth_nodes_for_byzantine(f));
             if got != want {
                 let why = if got > f && got < want {
                     format!(": with {got} nodes two quorums of {} may share only {} nodes, all of which may be liars", got - f, min_overlap(got, got - f))
                 } else {
-                    String::new()
+                    format!(": {want} = 3 × {f} + 1 is the fewest with which two quorums of n - f share at least f + 1 nodes, one of them honest")
                 };
-                return Err(format!(
-                    "nodes_for_byzantine({f}) returned {got}, expected {want}{why}"
+                failures.push((
+                    f,
+                    format!("nodes_for_byzantine({f}) returned {got}, expected {want}{why}"),
                 ));
             }
         }
-        Ok(())
+        most_telling(failures, 2)
     });
     call("read-write-overlap", j, &|| {
+        let mut failures = Vec::new();
         for &(n, r, w) in &triples {
             let valid = r >= 1 && w >= 1 && r <= n && w <= n;
             let want = valid && !disjoint_exists(n, r, w);
@@ -207,9 +273,9 @@ fn check(impls: &Impls, case: &Case, j: &mut Judge) {
                         n - w
                     )
                 };
-                return Err(format!("quorums_overlap(n = {n}, r = {r}, w = {w}) returned {got}, expected {want}: {why}"));
+                failures.push((n, format!("quorums_overlap(n = {n}, r = {r}, w = {w}) returned {got}, expected {want}: {why}")));
             }
         }
-        Ok(())
+        most_telling(failures, 3)
     });
 }

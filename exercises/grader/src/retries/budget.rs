@@ -63,7 +63,12 @@ pub fn exercise() -> Exercise {
     Exercise {
         id: "retries::budget",
         props: PROPS,
-        schedules: &["reserve-of-one"],
+        schedules: &[
+            "reserve-of-one",
+            "every-request-earns",
+            "one-percent-big-reserve",
+            "three-percent",
+        ],
         seeds: 20,
         check,
     }
@@ -71,7 +76,14 @@ pub fn exercise() -> Exercise {
 
 fn params(case: &Case) -> (u32, u32) {
     match case {
-        Case::Schedule(_) => (10, 1),
+        // 10 requests at 10% earn exactly one retry: 0.1 added ten times is 0.9999999999999999
+        // in f64, and the budget must still allow it (see the exercise's doc).
+        Case::Schedule("reserve-of-one") => (10, 1),
+        // The largest percent: every request earns a whole retry.
+        Case::Schedule("every-request-earns") => (100, 1),
+        // The smallest percent with a large reserve: 100 requests per retry, 100 saved.
+        Case::Schedule("one-percent-big-reserve") => (1, 100),
+        Case::Schedule(_) => (3, 9),
         Case::Seed(_) => {
             let mut r = rng(trial_seed(0xB0D6, case.seed()));
             (r.random_range(10..=50), r.random_range(1..=20))
@@ -135,10 +147,13 @@ fn check(impls: &Impls, case: &Case, j: &mut Judge) {
         while earned < 1_000 && b.try_retry() {
             earned += 1;
         }
+        // Exactly: each request earns percent/100 of a retry, and none of it may be lost to
+        // rounding (integer hundredths, or a float compared with a tolerance).
         let expected = percent * requests / 100;
-        if earned + 1 < expected {
+        if earned != expected {
             return Err(format!(
-                "after spending the reserve, {requests} requests earned {earned} retries (expected {expected})"
+                "after spending the reserve, {requests} requests earned {earned} retries (expected exactly {expected}: each earns {percent}/100 of a retry){}",
+                diagnose(make, percent, reserve)
             ));
         }
         Ok(())
@@ -151,13 +166,14 @@ fn check(impls: &Impls, case: &Case, j: &mut Judge) {
         while allowed < 100_000 && b.try_retry() {
             allowed += 1;
         }
-        if allowed > reserve + 1 {
+        if allowed > reserve {
             return Err(format!(
                 "after 10,000 healthy requests, {allowed} retries in a row were allowed (at most {reserve})"
             ));
         }
         Ok(())
     });
+    let cause = guard(|| diagnose(make, percent, reserve)).unwrap_or_default();
     let outage = match guard(|| fleet(make, percent, reserve, true, case.seed())) {
         Ok(l) => l,
         Err(e) => return j.fail("fleet-outage", format!("{who}: {e}")),
@@ -166,7 +182,7 @@ fn check(impls: &Impls, case: &Case, j: &mut Judge) {
         + (CLIENTS as f64) * (reserve as f64 + 4.0);
     j.expect("fleet-outage", (outage.arrivals_in_outage as f64) <= limit, || {
         format!(
-            "{who}: {CLIENTS} clients, the server down from {OUTAGE_FROM} to {OUTAGE_TO}: it received {} requests in that second, {} of them first attempts (at most {limit:.0} allowed)",
+            "{who}: {CLIENTS} clients, the server down from {OUTAGE_FROM} to {OUTAGE_TO}: it received {} requests in that second, {} of them first attempts (at most {limit:.0} allowed){cause}",
             outage.arrivals_in_outage, outage.firsts_in_outage
         )
     });
@@ -176,10 +192,51 @@ fn check(impls: &Impls, case: &Case, j: &mut Judge) {
     };
     j.expect("fleet-healthy", healthy.rescued * 2 >= healthy.first_failed, || {
         format!(
-            "{who}: on a network losing 3% of messages, {} of {} requests lost their first attempt and only {} were rescued by a retry (expected at least half)",
+            "{who}: on a network losing 3% of messages, {} of {} requests lost their first attempt and only {} were rescued by a retry (expected at least half){cause}",
             healthy.first_failed, healthy.requests, healthy.rescued
         )
     });
+}
+
+/// Why a budget misbehaves, found by probing fresh ones directly: `""` if no probe explains
+/// it, else ` — because …`, so a failure says why without `--trace`.
+fn diagnose(make: fn(u32, u32) -> Box<dyn DynBudget>, percent: u32, reserve: u32) -> String {
+    // The fewest requests that earn a whole number of retries, and that number.
+    let requests = 100 / gcd(100, percent);
+    let earned = percent * requests / 100;
+    let earns_after = |refusals: u32| {
+        let mut b = make(percent, reserve);
+        (0..reserve + refusals).for_each(|_| {
+            b.try_retry();
+        });
+        (0..requests).for_each(|_| b.on_request());
+        b.try_retry()
+    };
+    let (plain, refused) = (earns_after(0), earns_after(5));
+    if plain && !refused {
+        return format!(" — because a refused retry still spent the budget: after the reserve and 5 refused retries, {requests} requests no longer earned a retry");
+    }
+    if !plain {
+        return format!(" — because {requests} requests at {percent}% (exactly {earned} retries' worth) did not earn a retry once the reserve was spent: not counted, or lost to rounding (0.1 added ten times is 0.9999999999999999 in f64)?");
+    }
+    let mut b = make(percent, reserve);
+    (0..10_000).for_each(|_| b.on_request());
+    let mut saved = 0;
+    while saved < 100_000 && b.try_retry() {
+        saved += 1;
+    }
+    if saved > reserve {
+        return format!(" — because the savings are not capped: 10,000 requests saved up {saved} retries (the reserve is {reserve})");
+    }
+    String::new()
+}
+
+fn gcd(a: u32, b: u32) -> u32 {
+    if b == 0 {
+        a
+    } else {
+        gcd(b, a % b)
+    }
 }
 
 const CLIENTS: usize = 10;

@@ -136,6 +136,9 @@ pub struct CallLog {
     finished: Vec<(Time, CallOutcome)>,
     /// Values the server produced by executing an attempt.
     executed: Vec<(u32, i64)>,
+    /// Attempts that reached the server, and what it did with each (for the timeline: what
+    /// really happened, not what was planned).
+    arrived: Vec<(u32, Act)>,
 }
 
 /// What the server does with each attempt of a call.
@@ -221,6 +224,7 @@ impl Node<CallMsg> for Server {
         };
         let call = from - 1;
         let act = self.plans[call].act(attempt);
+        lock(&self.log)[call].arrived.push((attempt, act));
         let reply = match act {
             Act::RequestLost => return,
             Act::Busy => Reply::Busy,
@@ -434,6 +438,28 @@ fn check(impls: &Impls, case: &Case, j: &mut Judge) {
     }
 }
 
+/// What the network and the server really did with attempt `a`, from what reached the server
+/// and what reached the caller.
+fn fate(l: &CallLog, a: u32) -> String {
+    let reached = l.arrived.iter().find(|(x, _)| *x == a).map(|(_, act)| *act);
+    let answered = l.replies.iter().any(|(_, x, _)| *x == a);
+    let reply = |what: &str| {
+        if answered {
+            format!("{what}; the reply reached you")
+        } else {
+            format!("{what}; the reply never reached you")
+        }
+    };
+    match reached {
+        None | Some(Act::RequestLost) => "the request was lost: the server never saw it".into(),
+        Some(Act::Busy) => reply("the server refused it: Busy"),
+        Some(Act::Invalid) => reply("the server refused it: Invalid"),
+        Some(Act::ReplyLost) => "the server executed it; the reply was lost".into(),
+        Some(Act::Slow(d)) => reply(&format!("the server executed it and replied {d} later")),
+        Some(Act::Execute) => reply("the server executed it"),
+    }
+}
+
 fn describe(plan: &Plan, l: &CallLog) -> String {
     let p = plan.policy;
     let mut story = format!(
@@ -452,15 +478,7 @@ fn describe(plan: &Plan, l: &CallLog) -> String {
     let mut events: Vec<(Time, u8, String)> = Vec::new();
     for (k, t) in l.sends.iter().enumerate() {
         let a = k as u32 + 1;
-        let server = match plan.act(a) {
-            Act::Execute => "the server executed it and replied".to_string(),
-            Act::Slow(d) => format!("the server executed it and replied {d} later"),
-            Act::ReplyLost => "the server executed it; the reply was lost".to_string(),
-            Act::RequestLost => "the request was lost".to_string(),
-            Act::Busy => "the server refused it: Busy".to_string(),
-            Act::Invalid => "the server refused it: Invalid".to_string(),
-        };
-        events.push((*t, 0, format!("{t}: attempt {a} sent ({server})")));
+        events.push((*t, 0, format!("{t}: attempt {a} sent ({})", fate(l, a))));
     }
     let mut seen = Vec::new();
     for (t, a, r) in &l.replies {

@@ -1,0 +1,25 @@
+//! Wrong on purpose (quorums::arithmetic): reads and writes must both be majorities to
+//! overlap — safe, but rejects r = 1, w = n (read one, write all), which does overlap.
+
+/// The properties the grader must fail for this implementation, and no others.
+pub const MUST_FAIL: &[&str] = &["read-write-overlap"];
+
+pub fn majority(n: usize) -> usize {
+    n / 2 + 1
+}
+
+pub fn tolerated_crashes(n: usize) -> usize {
+    n - majority(n)
+}
+
+pub fn nodes_for_crashes(f: usize) -> usize {
+    2 * f + 1
+}
+
+pub fn nodes_for_byzantine(f: usize) -> usize {
+    3 * f + 1
+}
+
+pub fn quorums_overlap(n: usize, r: usize, w: usize) -> bool {
+    (1..=n).contains(&r) && (1..=n).contains(&w) && r >= majority(n) && w >= majority(n)
+}
