@@ -127,6 +127,7 @@ fn prepare(session: String) -> Result<(evaluator::Settings, String), String> {
     toolchain::hide_std_sources(&root).map_err(cache_error)?;
     if let Ok(t) = &toolchain {
         t.bypass_rustup_proxies();
+        t.expose_std_library();
     }
     let std_sources = toolchain.as_ref().ok().and_then(|t| t.std_sources.clone());
     std::env::set_var("CARGO_HOME", caches.cargo_home().map_err(cache_error)?);

@@ -72,6 +72,26 @@ impl Toolchain {
             }
         }
     }
+
+    /// Cells are shared libraries linked against the toolchain's `libstd-*.so`, which they find
+    /// through a relative RUNPATH computed from where cargo built them. evcxr loads a renamed
+    /// copy one directory up, where that path climbs one level too high: harmless when the
+    /// toolchain is far from the cache (the extra `..` stop at `/`), fatal when both share a
+    /// prefix (a class install's `PREFIX/rust` and `PREFIX/cache`). The loader also searches
+    /// `LD_LIBRARY_PATH`, which evcxr's child inherits. Call before any thread starts.
+    pub fn expose_std_library(&self) {
+        let host = self
+            .verbose_version
+            .lines()
+            .find_map(|l| l.strip_prefix("host: "))
+            .unwrap_or_default();
+        let libdir = self.sysroot.join("lib/rustlib").join(host).join("lib");
+        let current = std::env::var_os("LD_LIBRARY_PATH").unwrap_or_default();
+        let dirs = std::iter::once(libdir).chain(std::env::split_paths(&current));
+        if let Ok(joined) = std::env::join_paths(dirs) {
+            std::env::set_var("LD_LIBRARY_PATH", joined);
+        }
+    }
 }
 
 /// Makes the toolchain recorded at install time the one every tool finds: its `bin/` first on

@@ -75,13 +75,15 @@ build_kernel() {
 
 # install_kernel KERNEL CACHE PRELUDE [install flags…]: installs the kernelspec (recording the
 # prelude, the cache and the toolchain on PATH), then compiles the prelude into CACHE so the
-# first cell of every session is warm. Returns the compile's status.
+# first cell of every session is warm — with the kernelspec's settings, or kernels would find
+# the build stale. Returns the compile's status.
 install_kernel() {
   local kernel=$1 cache=$2 prelude=$3
   shift 3
   "$kernel" install --cache-dir "$cache" --prelude "$prelude" "$@"
   say "compiling the prelude into the kernel's build cache (slow the first time only)"
-  FAULTLINE_CACHE_DIR="$cache" FAULTLINE_PRELUDE="$prelude" "$kernel" warm
+  FAULTLINE_CACHE_DIR="$cache" FAULTLINE_PRELUDE="$prelude" \
+    FAULTLINE_TOOLCHAIN="$(rustc --print sysroot)" "$kernel" warm
 }
 
 # copy_toolchain SYSROOT DEST: a copy of a Rust toolchain that other users can read (an
