@@ -305,6 +305,12 @@ pub fn exercise() -> Exercise {
             "server-unreachable",
             "late-reply",
             "deadline-before-attempts",
+            "late-ok-then-silence",
+            "deadline-mid-attempt",
+            "busy-after-lost-reply",
+            "single-attempt",
+            "timeout-longer-than-deadline",
+            "many-quick-attempts",
         ],
         seeds: 100,
         check,
@@ -371,6 +377,63 @@ fn scenario(case: &Case) -> (Vec<Plan>, Net) {
             ],
             calm,
         ),
+        // Attempt 1's Ok arrives while attempt 2 is out; nothing else ever answers.
+        Case::Schedule("late-ok-then-silence") => (
+            vec![plan(
+                true,
+                p,
+                &[Slow(ms(70)), RequestLost, RequestLost, RequestLost],
+            )],
+            calm,
+        ),
+        // The deadline (75 ms) falls while attempt 2 (sent at 60 ms, timeout 50 ms) is out.
+        Case::Schedule("deadline-mid-attempt") => (
+            vec![
+                plan(true, policy(50, 10, 4, 75), &[RequestLost; 4]),
+                plan(true, policy(50, 10, 4, 75), &[ReplyLost; 4]),
+            ],
+            calm,
+        ),
+        // Attempt 1 executed but its reply was lost; the last attempt is refused with Busy.
+        Case::Schedule("busy-after-lost-reply") => (
+            vec![
+                plan(true, policy(50, 10, 2, 1_000), &[ReplyLost, Busy]),
+                plan(true, policy(50, 10, 3, 1_000), &[ReplyLost, Busy, Busy]),
+            ],
+            calm,
+        ),
+        // max_attempts = 1: the first attempt is the last.
+        Case::Schedule("single-attempt") => (
+            vec![
+                plan(true, policy(50, 10, 1, 1_000), &[RequestLost]),
+                plan(true, policy(50, 10, 1, 1_000), &[Busy]),
+                plan(false, policy(50, 10, 1, 1_000), &[ReplyLost]),
+                plan(true, policy(50, 10, 1, 1_000), &[Execute]),
+            ],
+            calm,
+        ),
+        // The per-attempt timeout (500 ms) is longer than the whole deadline (100 ms).
+        Case::Schedule("timeout-longer-than-deadline") => (
+            vec![
+                plan(true, policy(500, 10, 3, 100), &[Slow(ms(200))]),
+                plan(false, policy(500, 10, 3, 100), &[RequestLost]),
+                plan(true, policy(500, 10, 3, 100), &[Busy, Busy, Execute]),
+            ],
+            calm,
+        ),
+        // A 5 ms timeout, no pause, up to 1000 attempts: the server is unreachable for the
+        // first 40 attempts, then answers (the fault heals while the call is running).
+        Case::Schedule("many-quick-attempts") => {
+            let mut acts = vec![RequestLost; 40];
+            acts.push(Execute);
+            (
+                vec![
+                    plan(true, policy(5, 0, 1_000, 30_000), &acts),
+                    plan(true, policy(5, 0, 1_000, 400), &[RequestLost; 100]),
+                ],
+                calm,
+            )
+        }
         Case::Schedule(_) => (
             vec![
                 plan(true, policy(40, 20, 50, 300), &[RequestLost; 60]),
