@@ -688,4 +688,30 @@ fn judge_call(j: &mut Judge, n: usize, plan: &Plan, l: &CallLog) {
     if sends == 0 {
         j.fail("retries-when-safe", tell("no attempt was ever sent".into()));
     }
+    idle_after_timeout(j, plan, l, outcome, &tell);
+}
+
+/// Waiting out the deadline instead of retrying: the last attempt went unanswered past its
+/// timeout, with attempts left and time for a whole attempt after the pause, yet no retry.
+fn idle_after_timeout(
+    j: &mut Judge,
+    plan: &Plan,
+    l: &CallLog,
+    outcome: CallOutcome,
+    tell: &dyn Fn(String) -> String,
+) {
+    let p = plan.policy;
+    let sends = l.sends.len() as u32;
+    let Some(&last) = l.sends.last() else { return };
+    let answered = l.replies.iter().any(|(_, a, _)| *a == sends);
+    let timed_out = last + p.attempt_timeout;
+    let room = timed_out + p.pause + p.attempt_timeout <= p.deadline;
+    if matches!(outcome, CallOutcome::Ok(_)) || answered || !plan.request.idempotent {
+        return;
+    }
+    j.expect("retries-when-safe", sends >= p.max_attempts || !room, || {
+        tell(format!(
+            "attempt {sends} got no reply by its timeout at {timed_out}, with attempts left and time for another, but no retry was sent"
+        ))
+    });
 }
