@@ -42,19 +42,30 @@ pub mod retries {
 
 pub mod idempotency {
     pub mod consumer_acks_early;
+    pub mod consumer_buffers_early_in_memory;
+    pub mod consumer_key_concatenated;
     pub mod consumer_mark_in_memory;
+    pub mod consumer_mark_starts_at_one;
+    pub mod consumer_nacks_duplicates;
     pub mod consumer_no_order;
+    pub mod consumer_one_mark_for_all_streams;
     pub mod key_store_conflict_in_progress;
     pub mod key_store_global_keys;
     pub mod key_store_ignores_payload;
+    pub mod key_store_key_concatenated;
     pub mod key_store_memory_only;
     pub mod key_store_recorded_after_effect;
     pub mod key_store_recover_forgets_all;
     pub mod key_store_recover_keeps_running;
     pub mod key_store_replay_refusal_runs_again;
     pub mod key_store_stuck_in_progress;
+    pub mod payment_amount_in_u32;
+    pub mod payment_insert_overwrites;
     pub mod payment_intent_in_memory;
     pub mod payment_new_intent_per_retry;
+    pub mod payment_no_redrive_confirm;
+    pub mod payment_no_redrive_create;
+    pub mod payment_paid_when_confirming;
     pub mod payment_unknown_as_declined;
 }
 
@@ -133,12 +144,23 @@ macro_rules! for_each_wrong {
             "idempotency::key_store", key_store, bind_key_store, wrong::idempotency::key_store_conflict_in_progress;
             "idempotency::key_store", key_store, bind_key_store, wrong::idempotency::key_store_ignores_payload;
             "idempotency::key_store", key_store, bind_key_store, wrong::idempotency::key_store_stuck_in_progress;
+            "idempotency::key_store", key_store, bind_key_store, wrong::idempotency::key_store_key_concatenated;
             "idempotency::payment", payment, bind_payment, wrong::idempotency::payment_intent_in_memory;
             "idempotency::payment", payment, bind_payment, wrong::idempotency::payment_new_intent_per_retry;
             "idempotency::payment", payment, bind_payment, wrong::idempotency::payment_unknown_as_declined;
+            "idempotency::payment", payment, bind_payment, wrong::idempotency::payment_paid_when_confirming;
+            "idempotency::payment", payment, bind_payment, wrong::idempotency::payment_no_redrive_confirm;
+            "idempotency::payment", payment, bind_payment, wrong::idempotency::payment_no_redrive_create;
+            "idempotency::payment", payment, bind_payment, wrong::idempotency::payment_insert_overwrites;
+            "idempotency::payment", payment, bind_payment, wrong::idempotency::payment_amount_in_u32;
             "idempotency::consumer", consumer, bind_consumer, wrong::idempotency::consumer_mark_in_memory;
             "idempotency::consumer", consumer, bind_consumer, wrong::idempotency::consumer_no_order;
             "idempotency::consumer", consumer, bind_consumer, wrong::idempotency::consumer_acks_early;
+            "idempotency::consumer", consumer, bind_consumer, wrong::idempotency::consumer_nacks_duplicates;
+            "idempotency::consumer", consumer, bind_consumer, wrong::idempotency::consumer_one_mark_for_all_streams;
+            "idempotency::consumer", consumer, bind_consumer, wrong::idempotency::consumer_key_concatenated;
+            "idempotency::consumer", consumer, bind_consumer, wrong::idempotency::consumer_buffers_early_in_memory;
+            "idempotency::consumer", consumer, bind_consumer, wrong::idempotency::consumer_mark_starts_at_one;
             "quorums::arithmetic", arithmetic, bind_arithmetic, wrong::quorums::arithmetic_half_quorum;
             "quorums::arithmetic", arithmetic, bind_arithmetic, wrong::quorums::arithmetic_rw_ge_n;
             "quorums::arithmetic", arithmetic, bind_arithmetic, wrong::quorums::arithmetic_byzantine_2f1;
