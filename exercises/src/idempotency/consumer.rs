@@ -5,6 +5,9 @@
 //! sent in batches every 20 ms, may be lost with it). Make the effects happen *exactly* once,
 //! and in order: stream `s`'s items must be appended to `s`'s table in `seq` order 1, 2, 3, …
 //!
+//! The broker sends each stream's 4 oldest unacknowledged messages, again every 40 ms until
+//! each is acknowledged: a message that is never acknowledged holds up every one after it.
+//!
 //! The grader calls `recover` when the consumer starts and after every crash, and
 //! `on_delivery` for every delivery. Everything you do to the `Db` in one call is durable and
 //! atomic: a crash falls between deliveries, never inside one.

@@ -1,7 +1,7 @@
 //! Wrong on purpose (retries::backoff): `base << attempt`: overflows (wraps in release, panics in debug) for huge attempts.
 
 /// The properties the grader must fail for this implementation, and no others.
-pub const MUST_FAIL: &[&str] = &["no-overflow"];
+pub const MUST_FAIL: &[&str] = &["grows-to-the-cap", "jittered", "no-overflow"];
 
 use faultline::prelude::*;
 pub use faultline_grader::retries::backoff::Backoff;

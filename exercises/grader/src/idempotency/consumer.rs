@@ -75,6 +75,9 @@ macro_rules! bind_consumer {
 #[derive(Default)]
 pub struct Truth {
     applied: BTreeMap<u32, Vec<i64>>,
+    /// Every answer the consumer gave: (stream, seq) → (when, verdict), to say why a message
+    /// was never applied.
+    answers: BTreeMap<(u32, u64), Vec<(Time, Verdict)>>,
 }
 
 #[derive(Clone, Debug)]
@@ -113,12 +116,18 @@ impl Node<Msg> for ConsumerNode {
             storage: ctx.storage(),
             log: &self.log,
         };
-        match self
+        let verdict = self
             .inner
             .as_mut()
             .expect("started")
-            .on_delivery(&mut db, d)
-        {
+            .on_delivery(&mut db, d);
+        let now = ctx.now();
+        lock(&self.log)
+            .answers
+            .entry((d.stream, d.seq))
+            .or_default()
+            .push((now, verdict));
+        match verdict {
             Verdict::Ack => self.acks.push((d.stream, d.seq)),
             Verdict::Nack => ctx.send(BROKER, Msg::Nack),
         }
@@ -136,6 +145,8 @@ impl Node<Msg> for ConsumerNode {
 struct Broker {
     streams: Vec<Vec<i64>>,
     acked: Vec<Vec<bool>>,
+    /// A (stream, seq) whose first delivery the network loses, if the schedule says so.
+    lose_first: Option<(u32, u64)>,
 }
 
 impl Node<Msg> for Broker {
@@ -169,6 +180,10 @@ impl Node<Msg> for Broker {
         }
         let consumer = ctx.clients()[0];
         for d in batch {
+            if self.lose_first == Some((d.stream, d.seq)) {
+                self.lose_first = None;
+                continue;
+            }
             ctx.send(consumer, Msg::Deliver(d));
         }
         ctx.set_timer(ms(40), 0);
@@ -194,7 +209,13 @@ pub fn exercise() -> Exercise {
     Exercise {
         id: "idempotency::consumer",
         props: PROPS,
-        schedules: &["crash-before-acks", "reversed-delivery"],
+        schedules: &[
+            "crash-before-acks",
+            "reversed-delivery",
+            "many-streams",
+            "first-lost-then-crash",
+            "acks-lost-until-300ms",
+        ],
         seeds: 80,
         check,
     }
@@ -202,6 +223,8 @@ pub fn exercise() -> Exercise {
 
 struct Setup {
     streams: Vec<Vec<i64>>,
+    /// A (stream, seq) whose first delivery is lost.
+    lose_first: Option<(u32, u64)>,
     net: Net,
     faults: Faults,
 }
@@ -218,12 +241,40 @@ fn setup(case: &Case) -> Setup {
         // Applied, not yet acknowledged, crash: everything comes again.
         Case::Schedule("crash-before-acks") => Setup {
             streams: vec![items(6), items(6)],
+            lose_first: None,
             net: Net::new().delay(Delay::constant(2.0)),
             faults: Faults::new().crash_at(ms(10), 1).restart_at(ms(30), 1),
+        },
+        // Twelve streams of thirteen: stream and seq numbers of one and two digits.
+        Case::Schedule("many-streams") => Setup {
+            streams: (0..12).map(|_| items(13)).collect(),
+            lose_first: None,
+            net: Net::new().delay(Delay::uniform(1.0, 10.0)),
+            faults: Faults::new(),
+        },
+        // Seq 1's first delivery is lost, so seqs 2 to 4 arrive early; the consumer crashes at
+        // 30 ms, before seq 1 comes again at 40 ms.
+        Case::Schedule("first-lost-then-crash") => Setup {
+            streams: vec![items(8)],
+            lose_first: Some((0, 1)),
+            net: Net::new().delay(Delay::constant(2.0)),
+            faults: Faults::new().crash_at(ms(30), 1).restart_at(ms(35), 1),
+        },
+        // The consumer's acks are lost for the first 300 ms (eight redeliveries, each applying
+        // at least the next seq): seqs 1 to 4 are applied by then, come again, and must be
+        // acknowledged then, or the broker never gets past them.
+        Case::Schedule("acks-lost-until-300ms") => Setup {
+            streams: vec![items(8)],
+            lose_first: None,
+            net: Net::new().delay(Delay::constant(2.0)),
+            faults: Faults::new()
+                .one_way_at(Time::ZERO, [1], [0])
+                .heal_at(ms(300)),
         },
         // Later messages overtake earlier ones.
         Case::Schedule(_) => Setup {
             streams: vec![items(8)],
+            lose_first: None,
             net: Net::new().delay(Delay::uniform(1.0, 30.0)),
             faults: Faults::new(),
         },
@@ -238,6 +289,7 @@ fn setup(case: &Case) -> Setup {
                 .reorder(0.2);
             Setup {
                 streams,
+                lose_first: None,
                 net,
                 faults,
             }
@@ -254,6 +306,7 @@ fn check(impls: &Impls, case: &Case, j: &mut Judge) {
         .node(move |_| Broker {
             acked: streams.iter().map(|s| vec![false; s.len()]).collect(),
             streams: streams.clone(),
+            lose_first: s.lose_first,
         })
         .client(move |_| ConsumerNode {
             recover,
@@ -269,6 +322,11 @@ fn check(impls: &Impls, case: &Case, j: &mut Judge) {
         Case::Schedule("crash-before-acks") => {
             " (the consumer crashed at 10 ms, after applying but before its acks went out)"
         }
+        Case::Schedule("many-streams") => " (12 streams of 13 messages)",
+        Case::Schedule("first-lost-then-crash") => {
+            " (seq 1's first delivery was lost; the consumer crashed at 30 ms and restarted at 35 ms)"
+        }
+        Case::Schedule("acks-lost-until-300ms") => " (the consumer's acks were lost until 300 ms)",
         Case::Schedule(_) => " (deliveries overtook each other)",
         Case::Seed(_) => " (with redeliveries, duplicates, reordering and consumer crashes)",
     };
@@ -294,13 +352,49 @@ fn check(impls: &Impls, case: &Case, j: &mut Judge) {
             || format!("stream {sid}: messages were applied in the order {firsts:?}{what}"),
         );
         if let Some(q) = (1..=items.len()).find(|q| !firsts.contains(q)) {
+            let why = never_applied_cause(&t, sid as u32, q as u64, &firsts);
             j.fail(
                 "applies-everything",
                 format!(
-                    "stream {sid}: message seq {q} of {} was never applied{what}",
+                    "stream {sid}: message seq {q} of {} was never applied: {why}{what}",
                     items.len()
                 ),
             );
         }
     }
+}
+
+/// Why message `seq` of `stream` was never applied, from the consumer's own answers.
+fn never_applied_cause(t: &Truth, stream: u32, seq: u64, applied: &[usize]) -> String {
+    let answers = t.answers.get(&(stream, seq)).map_or(&[][..], |a| &a[..]);
+    if let Some((at, _)) = answers.iter().find(|(_, v)| *v == Verdict::Ack) {
+        return format!("you answered Ack to its delivery at {at} without applying it, so the broker forgot it and never delivered it again");
+    }
+    if let Some((last, _)) = answers.last() {
+        return format!(
+            "it was delivered {} times and you answered Nack every time (last at {last})",
+            answers.len()
+        );
+    }
+    // Never delivered: the broker sends only the 4 oldest unacknowledged messages of a stream.
+    let stuck: Vec<u64> = (1..seq)
+        .filter(|&p| {
+            let a = t.answers.get(&(stream, p));
+            a.and_then(|a| a.last())
+                .is_some_and(|(_, v)| *v == Verdict::Nack)
+        })
+        .collect();
+    let Some(&first) = stuck.first() else {
+        return "the broker never delivered it".into();
+    };
+    let nacks = t.answers[&(stream, first)]
+        .iter()
+        .filter(|(_, v)| *v == Verdict::Nack)
+        .count();
+    let why = if applied.contains(&(first as usize)) {
+        format!("seq {first} had been applied, yet you answered Nack to its {nacks} redeliveries (a duplicate's effect is already applied: acknowledge it)")
+    } else {
+        format!("you answered Nack to all {nacks} deliveries of seq {first}")
+    };
+    format!("the broker never delivered it: it delivers only a stream's 4 oldest unacknowledged messages, and seqs {stuck:?} were never acknowledged: {why}")
 }

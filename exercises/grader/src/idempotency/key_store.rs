@@ -289,6 +289,7 @@ pub fn exercise() -> Exercise {
             "crash-mid-work",
             "reply-lost-then-crash",
             "refusal-replayed",
+            "many-clients-and-keys",
         ],
         seeds: 80,
         check,
@@ -330,6 +331,16 @@ fn setup(case: &Case) -> Setup {
                 .crash_at(ms(40), 0)
                 .restart_at(ms(50), 0)
                 .heal_at(ms(55)),
+        },
+        // Twelve clients, keys 1 to 13 each: client ids and key numbers of one and two digits
+        // (client 1's key 12 and client 11's key 2 must stay apart).
+        Case::Schedule("many-clients-and-keys") => Setup {
+            clients: (1..=12i64)
+                .map(|c| (1..=13).map(|k| op(k as u64, c * 100 + k, false)).collect())
+                .collect(),
+            reuse: vec![vec![false; 13]; 12],
+            net: calm,
+            faults: Faults::new(),
         },
         Case::Schedule(_) => Setup {
             // Client 1 asks for more than there is (refused, reply lost); client 2 pays in;
@@ -403,6 +414,7 @@ fn check(impls: &Impls, case: &Case, j: &mut Judge) {
         Case::Schedule("double-click") => " (every request was sent twice at once)",
         Case::Schedule("crash-mid-work") => " (the server crashed at 4 ms while executing the first request and restarted at 30 ms: memory lost, storage kept; the client then retried)",
         Case::Schedule("reply-lost-then-crash") => " (the reply to the first request was lost; the server crashed at 40 ms and restarted at 50 ms: memory lost, storage kept; the client then retried)",
+        Case::Schedule("many-clients-and-keys") => " (12 clients, keys 1 to 13 each)",
         Case::Schedule(_) => " (client c1's withdrawal was refused and the refusal lost; client c2 then paid in; client c1 retried)",
         Case::Seed(_) => " (messages lost, duplicated and reordered; the server may have crashed, keeping only its storage)",
     };

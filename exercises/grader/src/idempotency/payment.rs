@@ -201,7 +201,8 @@ const PROPS: &[Prop] = &[
     },
 ];
 
-const CRASH_POINTS: &[&str] = &[
+/// The crash points, then the boundary schedules.
+const SCHEDULES: &[&str] = &[
     "crash-after-step-1",
     "crash-after-step-2",
     "crash-after-step-3",
@@ -214,13 +215,15 @@ const CRASH_POINTS: &[&str] = &[
     "crash-after-step-10",
     "crash-after-step-11",
     "crash-after-step-12",
+    "large-amounts",
+    "many-clients",
 ];
 
 pub fn exercise() -> Exercise {
     Exercise {
         id: "idempotency::payment",
         props: PROPS,
-        schedules: CRASH_POINTS,
+        schedules: SCHEDULES,
         seeds: 80,
         check,
     }
@@ -234,6 +237,38 @@ struct Setup {
 
 fn setup(case: &Case) -> Setup {
     match case {
+        // Amounts past 2^31, 2^32 and 2^53 cents, with a crash mid-payment.
+        Case::Schedule("large-amounts") => Setup {
+            clients: vec![vec![
+                (1, 4_294_967_337, false),
+                (2, 3_000_000_001, true),
+                (3, (1 << 53) + 1, false),
+            ]],
+            net: Net::new().delay(Delay::constant(2.0)),
+            faults: Faults::new()
+                .at(Trigger::AfterDeliveries(5), FaultAction::Crash(SERVER))
+                .restart_at(ms(100), SERVER),
+        },
+        // Twelve clients with five orders each, double clicks, two crashes.
+        Case::Schedule("many-clients") => {
+            let mut r = rng(trial_seed(0x9A7, 12));
+            let clients = (0..12u64)
+                .map(|c| {
+                    (1..=5)
+                        .map(|k| (c * 5 + k, r.random_range(1..100), r.random_bool(0.3)))
+                        .collect()
+                })
+                .collect();
+            Setup {
+                clients,
+                net: Net::new().delay(Delay::exponential(4.0).plus(1.0)),
+                faults: Faults::new()
+                    .crash_at(ms(15), SERVER)
+                    .restart_at(ms(40), SERVER)
+                    .crash_at(ms(90), SERVER)
+                    .restart_at(ms(130), SERVER),
+            }
+        }
         Case::Schedule(name) => {
             // One client, three orders: the server crashes right after the k-th message delivery
             // of the run (1: Pay arrives, 2: CreateIntent, 3: IntentCreated, 4: Confirm, …).
@@ -305,7 +340,7 @@ fn check(impls: &Impls, case: &Case, j: &mut Judge) {
     let sim = sim.faults(s.faults).until(secs(20));
     // Schedules run traced, to name the message after which the server crashed.
     let last_handled = match case {
-        Case::Schedule(name) => {
+        Case::Schedule(name) if name.starts_with("crash-after-step-") => {
             let run = sim.run(case.seed());
             if crate::TRACING.load(std::sync::atomic::Ordering::Relaxed) {
                 lock(&crate::TRACES).push(run.trace().to_string());
@@ -338,13 +373,19 @@ fn check(impls: &Impls, case: &Case, j: &mut Judge) {
                 format!("{who} handled {label} at {at}")
             })
         }
-        Case::Seed(_) => {
+        _ => {
             crate::simulate(&sim, case.seed());
             None
         }
     };
     let t = lock(&truth);
     let crash = match case {
+        Case::Schedule("large-amounts") => {
+            " (amounts past 2^31, 2^32 and 2^53; the server crashed after the run's 5th message delivery and restarted at 100 ms)".into()
+        }
+        Case::Schedule("many-clients") => {
+            " (12 clients with 5 orders each; the server crashed at 15 ms and 90 ms, restarting each time)".into()
+        }
         Case::Schedule(name) => format!(
             " (the server crashed right after the run's {} message delivery — {} — and restarted at 100 ms)",
             ordinal(name),

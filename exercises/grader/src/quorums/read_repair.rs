@@ -250,7 +250,7 @@ const PROPS: &[Prop] = &[
     },
     Prop {
         name: "completes-despite-failures",
-        says: "with a minority of replicas crashed, slow or cut off, every operation completes",
+        says: "with a minority of replicas crashed, slow or cut off, every operation completes; and every operation ends, with Unavailable at its timeout at the latest",
     },
 ];
 
@@ -258,7 +258,15 @@ pub fn exercise() -> Exercise {
     Exercise {
         id: "quorums::read_repair",
         props: PROPS,
-        schedules: &["new-old-inversion", "concurrent-writers"],
+        schedules: &[
+            "new-old-inversion",
+            "concurrent-writers",
+            "five-replicas-split",
+            "seven-replicas-split",
+            "late-reply-after-timeout",
+            "stale-replica-answers-first",
+            "every-reply-twice",
+        ],
         seeds: 60,
         check,
     }
@@ -266,6 +274,11 @@ pub fn exercise() -> Exercise {
 
 struct Setup {
     n: usize,
+    /// How long a client waits for an operation before reporting Unavailable.
+    timeout: Time,
+    /// False when the schedule cuts a client off from a majority on purpose, so an operation
+    /// may rightly end Unavailable.
+    judge_availability: bool,
     /// Per client: Some(value) = write, None = read.
     clients: Vec<Vec<Option<i64>>>,
     net: Net,
@@ -295,6 +308,8 @@ fn setup(case: &Case) -> Setup {
         // replicas 1 and 2 first. Both read again and again.
         Case::Schedule("new-old-inversion") => Setup {
             n: 3,
+            timeout: secs(5),
+            judge_availability: true,
             clients: vec![vec![Some(1_001)], vec![None; 40], vec![None; 40]],
             net: calm
                 .link(3, 1, Link::default().delay(Delay::constant(200.0)))
@@ -302,8 +317,30 @@ fn setup(case: &Case) -> Setup {
                 .link(0, 5, Link::default().delay(Delay::constant(200.0))),
             faults: Faults::new(),
         },
+        Case::Schedule("five-replicas-split") => minority_split(5),
+        Case::Schedule("seven-replicas-split") => minority_split(7),
+        Case::Schedule("late-reply-after-timeout") => late_reply_after_timeout(),
+        Case::Schedule("stale-replica-answers-first") => stale_replica_first(),
+        // Every message arrives twice: a replica's duplicate reply must not count as a second
+        // replica, so two replicas of five never make a quorum.
+        Case::Schedule("every-reply-twice") => Setup {
+            n: 5,
+            timeout: secs(5),
+            judge_availability: true,
+            clients: vec![vec![Some(1_001)], vec![None; 30], vec![None; 30]],
+            net: (2..5)
+                .fold(calm.dup(1.0), |net, rep| {
+                    net.link(5, rep, Link::default().delay(Delay::constant(300.0)))
+                        .link(6, rep, Link::default().delay(Delay::constant(300.0)))
+                })
+                .link(7, 0, Link::default().delay(Delay::constant(300.0)))
+                .link(7, 1, Link::default().delay(Delay::constant(300.0))),
+            faults: Faults::new(),
+        },
         Case::Schedule(_) => Setup {
             n: 3,
+            timeout: secs(5),
+            judge_availability: true,
             clients: (0..4).map(|_| ops(4, 2, &mut r)).collect(),
             net: Net::new().delay(Delay::uniform(1.0, 6.0)),
             faults: Faults::new(),
@@ -332,11 +369,80 @@ fn setup(case: &Case) -> Setup {
                 .reorder(0.2);
             Setup {
                 n,
+                timeout: secs(5),
+                judge_availability: true,
                 clients,
                 net,
                 faults,
             }
         }
+    }
+}
+
+/// `n` replicas; the writer (node n) reaches only replicas 0 and 1 quickly, the reader (node
+/// n + 1) only the last two: two replicas make a quorum of three, never of five or seven, so a
+/// quorum size that is right for three replicas only shows here.
+fn minority_split(n: usize) -> Setup {
+    let slow = || Link::default().delay(Delay::constant(300.0));
+    let (writer, reader) = (n, n + 1);
+    let net = (2..n).fold(Net::new().delay(Delay::constant(2.0)), |net, rep| {
+        net.link_both(writer, rep, slow())
+    });
+    let net = (0..n - 2).fold(net, |net, rep| net.link_both(reader, rep, slow()));
+    Setup {
+        n,
+        timeout: secs(5),
+        judge_availability: true,
+        clients: vec![vec![Some(1_001)], vec![None; 30]],
+        net,
+        faults: Faults::new(),
+    }
+}
+
+/// The reader (node 3) is cut off from replicas 1 and 2 until 105 ms, so its first read times
+/// out at 300 ms; replica 0 answered that read at once with the state from before the write,
+/// but its replies take 350 ms, so the stale answer arrives while the *second* read is
+/// collecting replies. The writer (node 4) finished long before the second read began, so a
+/// reader that counts the late answer as part of its new read returns the old value.
+fn late_reply_after_timeout() -> Setup {
+    let link = |ms: f64| Link::default().delay(Delay::constant(ms));
+    let net = Net::new()
+        .delay(Delay::constant(2.0))
+        .link(0, 3, link(350.0))
+        .link_both(3, 1, link(60.0))
+        .link_both(4, 0, link(20.0))
+        .link_both(4, 1, link(20.0))
+        .link_both(4, 2, link(1_000.0));
+    Setup {
+        n: 3,
+        timeout: ms(300),
+        judge_availability: false,
+        clients: vec![vec![None, None], vec![Some(1_001)]],
+        net,
+        faults: Faults::new()
+            .one_way_at(Time::ZERO, [3], [1, 2])
+            .heal_at(ms(105)),
+    }
+}
+
+/// Replica 2 missed the write (the writer, node 3, cannot reach it for the first 400 ms) and
+/// is the first to answer every read of reader 4; the replicas that hold the write answer
+/// 20 ms later. A reader that trusts the first answer, or stops at it, returns the old value.
+fn stale_replica_first() -> Setup {
+    let link = |ms: f64| Link::default().delay(Delay::constant(ms));
+    let net = Net::new()
+        .delay(Delay::constant(2.0))
+        .link(0, 4, link(20.0))
+        .link(1, 4, link(20.0));
+    Setup {
+        n: 3,
+        timeout: secs(5),
+        judge_availability: true,
+        clients: vec![vec![Some(1_001), Some(2_002)], vec![None; 30]],
+        net,
+        faults: Faults::new()
+            .one_way_at(Time::ZERO, [3], [2])
+            .heal_at(ms(400)),
     }
 }
 
@@ -351,7 +457,7 @@ fn check(impls: &Impls, case: &Case, j: &mut Judge) {
         let (ops, l) = (ops.clone(), log.clone());
         let cfg = RegisterConfig {
             n,
-            timeout: secs(5),
+            timeout: s.timeout,
         };
         sim = sim.client(move |_| Client {
             reg: make(cfg, i as u64 + 1),
@@ -365,12 +471,18 @@ fn check(impls: &Impls, case: &Case, j: &mut Judge) {
     let log = lock(&log);
     let setting = format!("{n} replicas, {} clients", s.clients.len());
     for op in &run.history.ops {
-        j.expect("completes-despite-failures", op.outcome != Outcome::Unknown, || {
+        // Cut off on purpose, an operation may end Unavailable, but it must end.
+        let ended = if s.judge_availability {
+            op.outcome != Outcome::Unknown
+        } else {
+            op.completed.is_some()
+        };
+        j.expect("completes-despite-failures", ended, || {
             let kind = match &op.kind {
                 OpKind::Write { value, .. } => format!("write of {value}"),
                 _ => "read".to_string(),
             };
-            let how = if op.completed.is_some() { "reported Unavailable" } else { "never finished" };
+            let how = if op.completed.is_some() { "reported Unavailable" } else { "never finished (not even Unavailable at its timeout)" };
             format!("{setting}: client c{}'s {kind} (started at {}) {how}, though a majority of replicas was up", op.client, op.invoked)
         });
     }

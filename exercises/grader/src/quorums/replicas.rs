@@ -265,6 +265,10 @@ pub fn exercise() -> Exercise {
             "stale-replies",
             "duplicated-acks",
             "cut-off-minority-side",
+            "small-write-quorum",
+            "timeout-short-vs-operations",
+            "replies-just-after-timeout",
+            "pause-heals-mid-operation",
         ],
         seeds: 80,
         check,
@@ -317,6 +321,66 @@ fn setup(case: &Case) -> Setup {
                 .crash_at(Time::ZERO, 2),
             available: false,
             story: "every message is delivered twice, and replicas 2, 3 and 4 are down",
+        },
+        // w = 2 of 5, r = 4: the writer reaches replicas 0 and 1 at once and the others only
+        // after 100 ms; the readers hear replicas 2, 3 and 4 first, and 0 and 1 only after
+        // 100 ms. Only a read that waits for r replies is sure to include a replica that holds
+        // the latest write, and then it also sees older versions from the others.
+        Case::Schedule("small-write-quorum") => {
+            let slow = || Link::default().delay(Delay::constant(100.0));
+            let net = (2..5).fold(calm, |net, rep| net.link_both(5, rep, slow()));
+            let net = (6..8).fold(net, |net, c| {
+                net.link_both(c, 0, slow()).link_both(c, 1, slow())
+            });
+            Setup {
+                cfg: QuorumConfig {
+                    timeout: secs(2),
+                    ..cfg(5, 4, 2)
+                },
+                net,
+                faults: Faults::new(),
+                available: true,
+                story: "the writer reaches replicas 2, 3 and 4 only after 100 ms, the readers hear them first",
+            }
+        }
+        // A 30 ms timeout, ten times an operation: many operations start and finish within
+        // one operation's timeout, so a timer left over from an earlier one must not end them.
+        Case::Schedule("timeout-short-vs-operations") => Setup {
+            cfg: QuorumConfig {
+                timeout: ms(30),
+                ..cfg(3, 2, 2)
+            },
+            net: calm,
+            faults: Faults::new(),
+            available: true,
+            story: "the timeout is 30 ms and an operation takes 4 ms",
+        },
+        // Replies take 101 ms against a 100 ms timeout: every operation times out and its
+        // replies arrive just after the verdict, before the next operation begins.
+        Case::Schedule("replies-just-after-timeout") => Setup {
+            cfg: QuorumConfig {
+                timeout: ms(100),
+                ..cfg(3, 2, 2)
+            },
+            net: (0..3).fold(calm, |net, rep| {
+                (3..6).fold(net, |net, c| {
+                    net.link(rep, c, Link::default().delay(Delay::constant(101.0)))
+                })
+            }),
+            faults: Faults::new(),
+            available: false,
+            story: "replies take 101 ms and the timeout is 100 ms",
+        },
+        // Replicas 1 and 2 are frozen for the first 60 ms, then catch up: operations that began
+        // then must still finish once they answer, well within the timeout.
+        Case::Schedule("pause-heals-mid-operation") => Setup {
+            cfg: cfg(3, 2, 2),
+            net: calm,
+            faults: Faults::new()
+                .pause_at(Time::ZERO, 1, ms(60))
+                .pause_at(Time::ZERO, 2, ms(60)),
+            available: true,
+            story: "replicas 1 and 2 were frozen until 60 ms",
         },
         Case::Schedule(_) => Setup {
             cfg: cfg(5, 3, 3),
@@ -375,8 +439,10 @@ fn check(impls: &Impls, case: &Case, j: &mut Judge) {
     let l = log.clone();
     let mut sim = Sim::new(s.net).nodes(cfg.n, move |_| Replica { log: l.clone() });
     // One writer with increasing versions, two readers.
+    // Values fall as versions rise (a balance being spent), so the largest value is never the
+    // newest one.
     let writes: Vec<Option<(u64, i64)>> = (1..=12)
-        .map(|v| Some((v, r.random_range(1..1_000_000))))
+        .map(|v| Some((v, (13 - v as i64) * 1_000 + r.random_range(0..1_000))))
         .collect();
     lock(&log).values = writes.iter().flatten().copied().collect();
     let reads: Vec<Option<(u64, i64)>> = vec![None; 14];
@@ -397,6 +463,11 @@ fn check(impls: &Impls, case: &Case, j: &mut Judge) {
         "n = {}, r = {}, w = {}, timeout {}; {}",
         cfg.n, cfg.r, cfg.w, cfg.timeout, s.story
     );
+    // A client that finished more operations than it started answered one twice: pairing
+    // operations with outcomes would then blame the wrong ones, so report only that.
+    if let Some(msg) = finished_twice(&log, &setting, cfg.n) {
+        return j.fail("unavailable-at-timeout", msg);
+    }
     // Pair each client's operations with their outcomes, in order.
     for c in 0..3 {
         // Named as in traces: clients come after the n replicas; c{n} is the writer.
@@ -413,16 +484,6 @@ fn check(impls: &Impls, case: &Case, j: &mut Judge) {
             .filter(|f| f.0 == c)
             .map(|f| (f.1, f.2))
             .collect();
-        if finished.len() > started.len() {
-            j.fail(
-                "unavailable-at-timeout",
-                format!(
-                    "{setting}: client {cname} finished {} operations but started only {}",
-                    finished.len(),
-                    started.len()
-                ),
-            );
-        }
         for (k, &(t0, what)) in started.iter().enumerate() {
             let Some(&(t1, how)) = finished.get(k) else {
                 let prop = if s.available {
@@ -485,6 +546,24 @@ fn check(impls: &Impls, case: &Case, j: &mut Judge) {
             }
         }
     }
+}
+
+/// Says which client finished more operations than it started, if one did (a verdict given
+/// twice: usually a late reply after Unavailable).
+fn finished_twice(log: &Log, setting: &str, n: usize) -> Option<String> {
+    (0..3).find_map(|c| {
+        let started = log.started.iter().filter(|s| s.0 == c).count();
+        let finished: Vec<&(usize, Time, Finished)> =
+            log.finished.iter().filter(|f| f.0 == c).collect();
+        (finished.len() > started).then(|| {
+            let unavailable = finished.iter().filter(|f| f.2 == Finished::Unavailable).count();
+            format!(
+                "{setting}: client c{} finished {} operations but started only {started}: an operation was given two verdicts ({unavailable} were Unavailable; a reply that arrives after Unavailable must be ignored)",
+                n + c,
+                finished.len()
+            )
+        })
+    })
 }
 
 /// The newest version whose write finished Written before `t`.

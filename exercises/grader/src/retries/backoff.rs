@@ -61,7 +61,14 @@ pub fn exercise() -> Exercise {
     Exercise {
         id: "retries::backoff",
         props: PROPS,
-        schedules: &["tiny-base-huge-cap", "cap-below-base"],
+        schedules: &[
+            "tiny-base-huge-cap",
+            "cap-below-base",
+            "microsecond-base-ten-hour-cap",
+            "zero-base",
+            "huge-base",
+            "cap-equals-base",
+        ],
         seeds: 40,
         check,
     }
@@ -73,6 +80,28 @@ fn policy(case: &Case) -> Backoff {
         Case::Schedule("tiny-base-huge-cap") => Backoff {
             base: us(1),
             cap: secs(600),
+        },
+        // 1 µs doubling to 10 hours (3.6 × 10^10 µs): 35 doublings, past 2^32 µs, so a
+        // ceiling kept in 32 bits, or an exponent clamped at 31, never reaches the cap.
+        Case::Schedule("microsecond-base-ten-hour-cap") => Backoff {
+            base: us(1),
+            cap: secs(36_000),
+        },
+        // No backoff at all: every ceiling is 0, and 0 is the only wait (`0..=0`, not `0..0`).
+        Case::Schedule("zero-base") => Backoff {
+            base: Time::ZERO,
+            cap: secs(1),
+        },
+        // A base of 2^40 µs (12.7 days) under a cap of 2^50 µs: base × 2^attempt leaves a u64
+        // at attempt 24, long before the exponent does.
+        Case::Schedule("huge-base") => Backoff {
+            base: Time(1 << 40),
+            cap: Time(1 << 50),
+        },
+        // The cap is the base: every ceiling from attempt 0 on is the cap.
+        Case::Schedule("cap-equals-base") => Backoff {
+            base: ms(250),
+            cap: ms(250),
         },
         // A cap smaller than the base: every ceiling is the cap.
         Case::Schedule(_) => Backoff {
@@ -154,13 +183,15 @@ fn check(impls: &Impls, case: &Case, j: &mut Judge) {
         match samples(a, 100, &mut r) {
             Err(e) => j.fail("no-overflow", format!("{}: {e}", show(a))),
             Ok(s) => {
+                // The ceiling is the cap here (or 0, for a zero base).
+                let ceiling = p.ceiling(a);
                 let max = *s.iter().max().unwrap_or(&0);
                 j.expect(
                     "no-overflow",
-                    max <= p.cap.0 && max * 10 >= p.cap.0 * 6,
+                    max <= ceiling && (max * 10 >= ceiling * 6 || max + 2 > ceiling),
                     || {
                         format!(
-                        "{}: the longest of 100 waits was {} (expected waits spread up to the cap)",
+                        "{}: the longest of 100 waits was {} (expected waits spread up to the ceiling)",
                         show(a),
                         Time(max)
                     )

@@ -305,6 +305,12 @@ pub fn exercise() -> Exercise {
             "server-unreachable",
             "late-reply",
             "deadline-before-attempts",
+            "late-ok-then-silence",
+            "deadline-mid-attempt",
+            "busy-after-lost-reply",
+            "single-attempt",
+            "timeout-longer-than-deadline",
+            "many-quick-attempts",
         ],
         seeds: 100,
         check,
@@ -371,6 +377,63 @@ fn scenario(case: &Case) -> (Vec<Plan>, Net) {
             ],
             calm,
         ),
+        // Attempt 1's Ok arrives while attempt 2 is out; nothing else ever answers.
+        Case::Schedule("late-ok-then-silence") => (
+            vec![plan(
+                true,
+                p,
+                &[Slow(ms(70)), RequestLost, RequestLost, RequestLost],
+            )],
+            calm,
+        ),
+        // The deadline (75 ms) falls while attempt 2 (sent at 60 ms, timeout 50 ms) is out.
+        Case::Schedule("deadline-mid-attempt") => (
+            vec![
+                plan(true, policy(50, 10, 4, 75), &[RequestLost; 4]),
+                plan(true, policy(50, 10, 4, 75), &[ReplyLost; 4]),
+            ],
+            calm,
+        ),
+        // Attempt 1 executed but its reply was lost; the last attempt is refused with Busy.
+        Case::Schedule("busy-after-lost-reply") => (
+            vec![
+                plan(true, policy(50, 10, 2, 1_000), &[ReplyLost, Busy]),
+                plan(true, policy(50, 10, 3, 1_000), &[ReplyLost, Busy, Busy]),
+            ],
+            calm,
+        ),
+        // max_attempts = 1: the first attempt is the last.
+        Case::Schedule("single-attempt") => (
+            vec![
+                plan(true, policy(50, 10, 1, 1_000), &[RequestLost]),
+                plan(true, policy(50, 10, 1, 1_000), &[Busy]),
+                plan(false, policy(50, 10, 1, 1_000), &[ReplyLost]),
+                plan(true, policy(50, 10, 1, 1_000), &[Execute]),
+            ],
+            calm,
+        ),
+        // The per-attempt timeout (500 ms) is longer than the whole deadline (100 ms).
+        Case::Schedule("timeout-longer-than-deadline") => (
+            vec![
+                plan(true, policy(500, 10, 3, 100), &[Slow(ms(200))]),
+                plan(false, policy(500, 10, 3, 100), &[RequestLost]),
+                plan(true, policy(500, 10, 3, 100), &[Busy, Busy, Execute]),
+            ],
+            calm,
+        ),
+        // A 5 ms timeout, no pause, up to 1000 attempts: the server is unreachable for the
+        // first 40 attempts, then answers (the fault heals while the call is running).
+        Case::Schedule("many-quick-attempts") => {
+            let mut acts = vec![RequestLost; 40];
+            acts.push(Execute);
+            (
+                vec![
+                    plan(true, policy(5, 0, 1_000, 30_000), &acts),
+                    plan(true, policy(5, 0, 1_000, 400), &[RequestLost; 100]),
+                ],
+                calm,
+            )
+        }
         Case::Schedule(_) => (
             vec![
                 plan(true, policy(40, 20, 50, 300), &[RequestLost; 60]),
@@ -625,4 +688,30 @@ fn judge_call(j: &mut Judge, n: usize, plan: &Plan, l: &CallLog) {
     if sends == 0 {
         j.fail("retries-when-safe", tell("no attempt was ever sent".into()));
     }
+    idle_after_timeout(j, plan, l, outcome, &tell);
+}
+
+/// Waiting out the deadline instead of retrying: the last attempt went unanswered past its
+/// timeout, with attempts left and time for a whole attempt after the pause, yet no retry.
+fn idle_after_timeout(
+    j: &mut Judge,
+    plan: &Plan,
+    l: &CallLog,
+    outcome: CallOutcome,
+    tell: &dyn Fn(String) -> String,
+) {
+    let p = plan.policy;
+    let sends = l.sends.len() as u32;
+    let Some(&last) = l.sends.last() else { return };
+    let answered = l.replies.iter().any(|(_, a, _)| *a == sends);
+    let timed_out = last + p.attempt_timeout;
+    let room = timed_out + p.pause + p.attempt_timeout <= p.deadline;
+    if matches!(outcome, CallOutcome::Ok(_)) || answered || !plan.request.idempotent {
+        return;
+    }
+    j.expect("retries-when-safe", sends >= p.max_attempts || !room, || {
+        tell(format!(
+            "attempt {sends} got no reply by its timeout at {timed_out}, with attempts left and time for another, but no retry was sent"
+        ))
+    });
 }

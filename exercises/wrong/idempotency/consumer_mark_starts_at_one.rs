@@ -1,0 +1,33 @@
+//! Wrong on purpose (idempotency::consumer): starts the high-water mark at 1 ("seqs start at 1"), so the first message of every stream is taken for a duplicate and never applied.
+
+/// The properties the grader must fail for this implementation, and no others.
+pub const MUST_FAIL: &[&str] = &["applies-everything"];
+
+pub use faultline_grader::idempotency::consumer::{Db, Delivery, Verdict};
+
+pub struct Consumer {}
+
+impl Consumer {
+    pub fn recover(_db: &Db) -> Consumer {
+        // Everything we need is the per-stream high-water mark, kept in the Db.
+        Consumer {}
+    }
+
+    pub fn on_delivery(&mut self, db: &mut Db, d: Delivery) -> Verdict {
+        let key = format!("applied/{}", d.stream);
+        // Seqs start at 1.
+        let applied = db.get(&key).unwrap_or(1);
+        if d.seq <= applied {
+            // A duplicate or a redelivery: its effect is already in the table.
+            Verdict::Ack
+        } else if d.seq == applied + 1 {
+            // The effect and the mark, in one atomic step.
+            db.append(d.stream, d.item);
+            db.set(&key, d.seq);
+            Verdict::Ack
+        } else {
+            // Early: an earlier message is missing. Have this one delivered again later.
+            Verdict::Nack
+        }
+    }
+}
