@@ -11,12 +11,14 @@ use crate::history::History;
 use crate::is_complete::{self, Completeness};
 use crate::progress::BuildProgress;
 use crate::signing::Signer;
-use crate::wire::{new_header, Message};
+use crate::wire::{new_header, Message, MAX_MESSAGE_BYTES};
 use bytes::Bytes;
 use serde_json::{json, Value};
 use std::collections::VecDeque;
 use tokio::sync::mpsc::{unbounded_channel, UnboundedReceiver};
-use zeromq::{RepSocket, RouterSocket, Socket, SocketRecv, SocketSend, XPubSocket, ZmqMessage};
+use zeromq::{
+    RepSocket, RouterSocket, Socket, SocketOptions, SocketRecv, SocketSend, XPubSocket, ZmqMessage,
+};
 
 /// What the evaluator thread is busy with, if anything.
 enum Running {
@@ -51,17 +53,19 @@ pub fn run(
     settings: evaluator::Settings,
     rust_version: String,
 ) -> Result<(), String> {
+    // Before any thread starts: evcxr's child inherits it (see `child`).
+    crate::child::announce_kernel();
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .map_err(|e| e.to_string())?;
     let local = tokio::task::LocalSet::new();
     local.block_on(&runtime, async move {
-        let mut shell = RouterSocket::new();
-        let mut control = RouterSocket::new();
-        let mut stdin = RouterSocket::new();
-        let mut iopub = XPubSocket::new();
-        let mut heartbeat = RepSocket::new();
+        let mut shell = RouterSocket::with_options(limited(TRANSPORT_LIMIT));
+        let mut control = RouterSocket::with_options(limited(TRANSPORT_LIMIT));
+        let mut stdin = RouterSocket::with_options(limited(TRANSPORT_LIMIT));
+        let mut iopub = XPubSocket::with_options(limited(TINY_LIMIT));
+        let mut heartbeat = RepSocket::with_options(limited(TINY_LIMIT));
         let bind_error = |e: zeromq::ZmqError| format!("cannot bind socket: {e}");
         shell
             .bind(&info.endpoint(info.shell_port))
@@ -114,6 +118,22 @@ pub fn run(
         server.serve().await;
         Ok(())
     })
+}
+
+/// Largest message the transport accepts on shell, control and stdin; a peer announcing more is
+/// disconnected before anything is allocated (kernel/patches/zeromq). It is above
+/// [`MAX_MESSAGE_BYTES`] so that a request a little too large is still read, and refused with a
+/// reply the client can show.
+const TRANSPORT_LIMIT: usize = 4 * MAX_MESSAGE_BYTES;
+/// iopub only receives subscriptions and the heartbeat only pings: both are tiny.
+const TINY_LIMIT: usize = 64 << 10;
+
+/// Socket options with a message-size limit. Without one, zeromq reserves whatever length a
+/// frame header announces, so 73 unauthenticated bytes could abort the kernel.
+fn limited(max_message_size: usize) -> SocketOptions {
+    let mut options = SocketOptions::default();
+    options.max_message_size(Some(max_message_size));
+    options
 }
 
 #[derive(Clone, Copy)]

@@ -1,7 +1,9 @@
 """Faults: panics, compile errors, interrupts, a prelude that fails to load, start-up latency,
 completion without rust-src (and without touching the toolchain), and shutdown."""
 
+import os
 import pathlib
+import signal
 import subprocess
 import time
 
@@ -136,3 +138,52 @@ def test_shutdown(restart):
     finally:
         kernel.kc.stop_channels()
         kernel.km.cleanup_resources()
+
+
+def children(pid: int) -> list[int]:
+    found = []
+    for task in pathlib.Path(f"/proc/{pid}/task").iterdir():
+        text = (task / "children").read_text().split()
+        found.extend(int(p) for p in text)
+    return found
+
+
+def is_evcxr_child(pid: int) -> bool:
+    try:
+        return b"EVCXR_IS_RUNTIME=1" in pathlib.Path(f"/proc/{pid}/environ").read_bytes()
+    except OSError:
+        return False
+
+
+def alive(pid: int) -> bool:
+    try:
+        state = pathlib.Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+def test_evcxr_child_dies_with_a_killed_kernel():
+    """SIGKILL gives the kernel no chance to clean up, and a busy child never reads the EOF
+    on its command pipe: it must still not be orphaned."""
+    kernel = Kernel()
+    try:
+        kernel.warm()
+        kernel.kc.execute('println!("spinning"); loop { std::hint::spin_loop(); }')
+        deadline = time.monotonic() + 120
+        while True:  # until the cell runs
+            msg = kernel.kc.get_iopub_msg(timeout=max(0.1, deadline - time.monotonic()))
+            if msg["msg_type"] == "stream" and "spinning" in msg["content"]["text"]:
+                break
+        pid = kernel.km.provisioner.process.pid
+        child = [c for c in children(pid) if is_evcxr_child(c)]
+        assert child, "no evcxr child found"
+        os.kill(pid, signal.SIGKILL)
+        deadline = time.monotonic() + 10
+        while alive(child[0]) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not alive(child[0]), "evcxr's child outlived the kernel"
+    finally:
+        kernel.kc.stop_channels()
+        kernel.km.cleanup_resources()
+

@@ -353,6 +353,8 @@ pub struct SocketOptions {
     // Shared by read preparation and decoder reservation.
     pub(crate) read_buffer_max_size: usize,
     pub(crate) read_buffer_short_reads: usize,
+    // PATCH(faultline): limit on one incoming message, enforced before allocating.
+    pub(crate) max_message_size: Option<usize>,
 }
 
 impl Default for SocketOptions {
@@ -363,11 +365,21 @@ impl Default for SocketOptions {
             read_buffer_initial_size: 128,
             read_buffer_max_size: 64 * 1024,
             read_buffer_short_reads: 2,
+            max_message_size: None,
         }
     }
 }
 
 impl SocketOptions {
+    /// PATCH(faultline): the largest incoming message (all frames of one multipart message
+    /// together) a peer may send. A frame header announcing more is a protocol error: the peer
+    /// is disconnected before anything is allocated for the frame. `None` (the default) keeps
+    /// upstream behaviour, where a frame header alone can make the receiver reserve its length.
+    pub fn max_message_size(&mut self, limit: Option<usize>) -> &mut Self {
+        self.max_message_size = limit;
+        self
+    }
+
     /// Tunes adaptive receive-buffer sizing for all peers, including accepted
     /// and reconnected peers. Defaults to 128-byte initial reads, a 64 KiB maximum,
     /// and two consecutive short positive reads before shrinking.

@@ -33,6 +33,10 @@ pub struct ZmqCodec {
     // internal details to higher levels
     buffered_message: Option<ZmqMessage>,
     max_read_chunk_size: usize,
+    // PATCH(faultline): see `SocketOptions::max_message_size`.
+    max_message_size: Option<usize>,
+    /// Bytes of `buffered_message` so far.
+    buffered_len: usize,
 }
 
 impl ZmqCodec {
@@ -46,6 +50,8 @@ impl ZmqCodec {
             waiting_for: 64, // len of the greeting frame
             buffered_message: None,
             max_read_chunk_size: options.read_buffer_max_size,
+            max_message_size: options.max_message_size,
+            buffered_len: 0,
         }
     }
 
@@ -123,6 +129,12 @@ impl Decoder for ZmqCodec {
                     } else {
                         usize::from(src.get_u8())
                     };
+                    // PATCH(faultline): refuse before `reserve` allocates the announced length.
+                    if let Some(limit) = self.max_message_size {
+                        if self.buffered_len.saturating_add(frame_len) > limit {
+                            return Err(CodecError::Decode("Message exceeds max_message_size"));
+                        }
+                    }
                     self.state = DecoderState::Frame(frame);
                     self.waiting_for = frame_len;
                 }
@@ -135,12 +147,14 @@ impl Decoder for ZmqCodec {
                     }
 
                     // process incoming message frame
+                    self.buffered_len += data.len();
                     match &mut self.buffered_message {
                         Some(v) => v.push_back(data.freeze()),
                         None => self.buffered_message = Some(ZmqMessage::from(data.freeze())),
                     }
 
                     if !frame.more {
+                        self.buffered_len = 0;
                         // Quoth the Raven “Nevermore.”
                         return Ok(Some(Message::Message(
                             self.buffered_message
