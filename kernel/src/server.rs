@@ -154,7 +154,10 @@ impl Server {
         };
         self.publish(starting).await;
         loop {
+            // In this order: interrupts and shutdowns first, then requests, then output, so
+            // replies never wait behind a cell's queued output.
             tokio::select! {
+                biased;
                 frames = self.control.recv() => {
                     if let Some(request) = self.decode(frames, "control") {
                         if !self.handle(request, Channel::Control).await {
@@ -354,7 +357,7 @@ impl Server {
             Event::Stdin(message) => {
                 let frames = message.encode(&self.signer);
                 if let Ok(frames) = ZmqMessage::try_from(frames) {
-                    let _ = self.stdin.send(frames).await;
+                    let _ = within_send_timeout(self.stdin.send(frames)).await;
                 }
             }
             Event::Done { reply, failed } => {
@@ -435,7 +438,7 @@ impl Server {
             Channel::Shell => &mut self.shell,
             Channel::Control => &mut self.control,
         };
-        if let Err(e) = socket.send(frames).await {
+        if let Err(e) = within_send_timeout(socket.send(frames)).await {
             eprintln!(
                 "[faultline-kernel] could not send {}: {e}",
                 message.msg_type()
@@ -462,5 +465,22 @@ fn not_available(request: &Message, session: &str) -> Message {
     } else {
         let content = json!({ "status": "ok", "found": false, "data": {}, "metadata": {} });
         request.child("inspect_reply", session, content)
+    }
+}
+
+/// How long a reply may wait for a client's socket. A client that stops reading must not stop
+/// the kernel: after this, its reply is dropped (zeromq keeps the bytes already queued, so the
+/// connection's framing stays intact).
+const SEND_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(2);
+
+async fn within_send_timeout(
+    send: impl std::future::Future<Output = zeromq::ZmqResult<()>>,
+) -> Result<(), String> {
+    match tokio::time::timeout(SEND_TIMEOUT, send).await {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(e)) => Err(e.to_string()),
+        Err(_) => Err(format!(
+            "the client did not read it within {SEND_TIMEOUT:?}"
+        )),
     }
 }
