@@ -8,6 +8,7 @@
 use crate::errors::Error;
 use crate::errors::bail;
 use crate::runtime;
+use std::io::BufRead;
 use std::io::BufReader;
 use std::process;
 use std::sync::Arc;
@@ -18,7 +19,7 @@ pub(crate) struct ChildProcess {
     /// Whether cleanup of `process_handle` is the responsibility of another
     /// instance.
     process_disowned: bool,
-    stdout: std::io::Lines<BufReader<std::process::ChildStdout>>,
+    stdout: LossyLines<BufReader<std::process::ChildStdout>>,
     // Only none while in drop.
     stdin: Option<std::process::ChildStdin>,
     command: Arc<Mutex<process::Command>>,
@@ -66,9 +67,8 @@ impl ChildProcess {
 
         let stdin = process.stdin.take();
         // Handle stderr by patching it through to a channel in our output struct.
-        let mut child_stderr =
-            std::io::BufRead::lines(BufReader::new(process.stderr.take().unwrap()));
-        let stdout = std::io::BufRead::lines(BufReader::new(process.stdout.take().unwrap()));
+        let mut child_stderr = LossyLines(BufReader::new(process.stderr.take().unwrap()));
+        let stdout = LossyLines(BufReader::new(process.stdout.take().unwrap()));
 
         // If we already have an Arc<Mutex<>> wrapping an old process, then
         // reuse it, putting our new process into it. If we don't, then create a
@@ -177,6 +177,38 @@ impl ChildProcess {
             }
             Err(wait_error) => format!("Subprocess didn't start: {wait_error}"),
         })
+    }
+}
+
+/// PATCH(faultline): longest line read from the child at once; a longer one arrives in pieces.
+/// `BufRead::lines` would hold an endless `print!` loop's single line in memory without bound.
+const MAX_LINE_BYTES: u64 = 16 << 20;
+
+/// PATCH(faultline): the child's output as lines, decoded lossily. `BufRead::lines` fails on
+/// bytes that are not UTF-8: on stdout that left the rest of the cell's output (and its
+/// completion marker) to be read by the next cell; on stderr it stopped the reader thread, so the
+/// child's next `eprintln!` panicked with a broken pipe.
+pub(crate) struct LossyLines<R>(pub(crate) R);
+
+impl<R: BufRead> Iterator for LossyLines<R> {
+    type Item = std::io::Result<String>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let mut bytes = Vec::new();
+        let mut limited = <&mut R as std::io::Read>::take(&mut self.0, MAX_LINE_BYTES);
+        match limited.read_until(b'\n', &mut bytes) {
+            Ok(0) => None,
+            Ok(_) => {
+                if bytes.last() == Some(&b'\n') {
+                    bytes.pop();
+                    if bytes.last() == Some(&b'\r') {
+                        bytes.pop();
+                    }
+                }
+                Some(Ok(String::from_utf8_lossy(&bytes).into_owned()))
+            }
+            Err(error) => Some(Err(error)),
+        }
     }
 }
 

@@ -887,21 +887,28 @@ impl EvalContext {
         // things won't work if the path isn't UTF-8 - apparently that's a thing
         // on some platforms.
         let fn_name = state.current_user_fn_name();
+        // PATCH(faultline): the run ends at the marker followed by this run's token only.
+        let token = runtime::new_run_token(state.build_num as u32);
+        let complete = runtime::completion_line(&token);
         self.child_process.send(&format!(
-            "LOAD_AND_RUN {} {}",
+            "LOAD_AND_RUN {} {} {}",
             so_file.path.to_string_lossy(),
             fn_name,
+            token,
         ))?;
 
         state.build_num += 1;
 
         let mut got_panic = false;
+        let mut finished = false;
+        // PATCH(faultline): answers sent during this run (see `stdin_relay`).
+        let mut answers: u64 = 0;
         let mut lost_variables = Vec::new();
         static MIME_OUTPUT: Lazy<Regex> =
             Lazy::new(|| Regex::new("EVCXR_BEGIN_CONTENT ([^ ]+)").unwrap());
         loop {
             let line = self.child_process.recv_line()?;
-            if line == runtime::EVCXR_EXECUTION_COMPLETE {
+            if line == complete {
                 break;
             }
             if line == PANIC_NOTIFICATION {
@@ -914,6 +921,22 @@ impl EvalContext {
                         prompt,
                         is_password,
                     }))?;
+                answers += 1;
+            } else if let Some(at) = line.find(crate::stdin_relay::STDIN_READ) {
+                // PATCH(faultline): the cell reads stdin. Text printed before the request on the
+                // same line is the prompt. A request made before our last answer is stale.
+                let (prompt, count) = line.split_at(at);
+                let count = &count[crate::stdin_relay::STDIN_READ.len()..];
+                if count.trim().parse::<u64>().ok() == Some(answers) {
+                    self.child_process
+                        .send(&(callbacks.input_reader)(InputRequest {
+                            prompt: prompt.to_owned(),
+                            is_password: false,
+                        }))?;
+                    answers += 1;
+                } else if !prompt.is_empty() {
+                    let _ = self.stdout_sender.send(prompt.to_owned());
+                }
             } else if line == evcxr_internal_runtime::USER_ERROR_OCCURRED {
                 // A question mark operator in user code triggered an early
                 // return. Any newly defined variables won't have been stored.
@@ -934,6 +957,11 @@ impl EvalContext {
                     if line == "EVCXR_END_CONTENT" {
                         break;
                     }
+                    // PATCH(faultline): an unterminated content block ends with the run.
+                    if line == complete {
+                        finished = true;
+                        break;
+                    }
                     if line == PANIC_NOTIFICATION {
                         got_panic = true;
                         break;
@@ -944,6 +972,9 @@ impl EvalContext {
                     content.push_str(&line);
                 }
                 output.content_by_mime_type.insert(mime_type, content);
+                if finished {
+                    break;
+                }
             } else {
                 // Note, errors sending are ignored, since it just means the
                 // user of the library has dropped the Receiver.
@@ -960,6 +991,7 @@ impl EvalContext {
             return Err(Error::TypeRedefinedVariablesLost(lost_variables));
         }
 
+        output.panicked = got_panic;
         // Block until stdout_sender is empty with exponential backoff
         let mut sleep_duration = Duration::from_millis(1);
         while !self.stdout_sender.is_empty() {
@@ -1126,6 +1158,10 @@ pub struct EvalOutputs {
     pub content_by_mime_type: HashMap<String, String>,
     pub timing: Option<Duration>,
     pub phases: Vec<PhaseDetails>,
+    /// PATCH(faultline): whether a panic escaped the cell's code. evcxr catches it and keeps
+    /// going; a front end needs to know to report the cell as failed (and a panic that user
+    /// code caught itself must not count).
+    pub panicked: bool,
 }
 
 impl EvalOutputs {
@@ -1134,6 +1170,7 @@ impl EvalOutputs {
             content_by_mime_type: HashMap::new(),
             timing: None,
             phases: Vec::new(),
+            panicked: false,
         }
     }
 
@@ -1166,6 +1203,7 @@ impl EvalOutputs {
             (t1, t2) => t1.or(t2),
         };
         self.phases.append(&mut other.phases);
+        self.panicked |= other.panicked;
     }
 }
 

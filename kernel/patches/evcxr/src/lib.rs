@@ -25,6 +25,8 @@ mod module;
 mod runtime;
 mod rust_analyzer;
 mod statement_splitter;
+// PATCH(faultline): see the module's doc.
+mod stdin_relay;
 mod toml_parse;
 mod use_trees;
 

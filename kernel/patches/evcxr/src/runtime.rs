@@ -17,6 +17,19 @@ use std::{self};
 pub(crate) const EVCXR_IS_RUNTIME_VAR: &str = "EVCXR_IS_RUNTIME";
 pub(crate) const EVCXR_EXECUTION_COMPLETE: &str = "EVCXR_EXECUTION_COMPLETE";
 pub(crate) const WRAP_RUSTC_ENV: &str = "EVCXR_RUSTC_WRAPPER";
+
+/// PATCH(faultline): the line that ends a run: the marker and the run's token.
+pub(crate) fn completion_line(token: &str) -> String {
+    format!("{EVCXR_EXECUTION_COMPLETE} {token}")
+}
+
+/// PATCH(faultline): a fresh, unguessable token for one run.
+pub(crate) fn new_run_token(run: u32) -> String {
+    use std::hash::BuildHasher;
+    let state = std::collections::hash_map::RandomState::new();
+    let now = std::time::SystemTime::now();
+    format!("{:016x}", state.hash_one((run, now, std::process::id())))
+}
 pub(crate) const FORCE_DYLIB_ENV: &str = "EVCXR_FORCE_DYLIB";
 
 /// Binaries can call this just after staring. If we detect that we're actually running as a
@@ -49,12 +62,11 @@ impl Runtime {
     }
 
     fn run_loop(&mut self) -> ! {
-        use std::io::BufRead;
-
         self.install_crash_handlers();
 
-        let stdin = std::io::stdin();
-        for line in stdin.lock().lines() {
+        // PATCH(faultline): commands come through a relay, so fd 0 is the user's (see
+        // `stdin_relay`).
+        for line in crate::stdin_relay::commands() {
             if let Err(error) = self.handle_line(&line) {
                 eprintln!("While processing instruction `{line:?}`, got error: {error:?}",);
                 std::process::exit(99);
@@ -66,23 +78,28 @@ impl Runtime {
     fn handle_line(&mut self, line: &io::Result<String>) -> Result<(), Error> {
         let line = line.as_ref()?;
         static LOAD_AND_RUN: Lazy<Regex> =
-            Lazy::new(|| Regex::new("LOAD_AND_RUN ([^ ]+) ([^ ]+)").unwrap());
+            Lazy::new(|| Regex::new("LOAD_AND_RUN ([^ ]+) ([^ ]+)(?: ([^ ]+))?").unwrap());
         if let Some(captures) = LOAD_AND_RUN.captures(line) {
-            self.load_and_run(&captures[1], &captures[2])
+            let token = captures.get(3).map_or("", |m| m.as_str());
+            self.load_and_run(&captures[1], &captures[2], token)
         } else {
             bail!("Unrecognised line: {}", line);
         }
     }
 
-    fn load_and_run(&mut self, so_path: &str, fn_name: &str) -> Result<(), Error> {
+    /// PATCH(faultline): `token` (new for each run, never seen by user code) follows the
+    /// completion marker, so a cell that prints the marker itself cannot end its run early.
+    fn load_and_run(&mut self, so_path: &str, fn_name: &str, token: &str) -> Result<(), Error> {
         use std::os::raw::c_void;
         let shared_object = unsafe { libloading::Library::new(so_path) }?;
         unsafe {
             let user_fn = shared_object
                 .get::<extern "C" fn(*mut c_void) -> *mut c_void>(fn_name.as_bytes())?;
+            crate::stdin_relay::set_running(true);
             self.variable_store_ptr = user_fn(self.variable_store_ptr);
+            crate::stdin_relay::set_running(false);
         }
-        println!("{EVCXR_EXECUTION_COMPLETE}");
+        println!("{}", completion_line(token));
         self.shared_objects.push(shared_object);
         Ok(())
     }
