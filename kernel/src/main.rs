@@ -18,6 +18,7 @@ mod evaluator;
 mod history;
 mod infer;
 mod install;
+mod interrupt;
 mod is_complete;
 mod output;
 mod progress;

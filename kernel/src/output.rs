@@ -31,6 +31,8 @@ const STDERR_SETTLE: Duration = Duration::from_millis(3);
 const STDERR_QUIET: Duration = Duration::from_millis(30);
 /// Never wait longer than this for a child that keeps writing to stderr.
 const STDERR_MAX_WAIT: Duration = Duration::from_millis(500);
+/// Panic reports kept per cell (a cell may catch panics in a loop).
+pub const MAX_PANIC_REPORTS: usize = 16;
 /// Lines taken from a channel in one go.
 const MAX_BATCH: usize = 1000;
 /// Stream text is held back at most this long, so a burst of lines becomes one message.
@@ -57,7 +59,7 @@ enum Control {
 
 pub struct Forwarder {
     control: Sender<Control>,
-    panic: Arc<Mutex<Option<String>>>,
+    panic: Arc<Mutex<Vec<String>>>,
     child: Arc<Mutex<Child>>,
 }
 
@@ -70,7 +72,7 @@ impl Forwarder {
         child: Arc<Mutex<Child>>,
     ) -> Forwarder {
         let (control, control_rx) = crossbeam_channel::unbounded();
-        let panic = Arc::new(Mutex::new(None));
+        let panic = Arc::new(Mutex::new(Vec::new()));
         let mut state = State {
             parent: None,
             silent: false,
@@ -94,22 +96,23 @@ impl Forwarder {
 
     /// Attributes everything printed from now on to `parent`.
     pub fn begin(&self, parent: &Message, silent: bool) {
-        *self.panic.lock().unwrap() = None;
+        self.panic.lock().unwrap().clear();
         let _ = self.control.send(Control::Begin {
             parent: parent.clone(),
             silent,
         });
     }
 
-    /// Waits until the cell's output has been published; returns its panic report, if any.
-    pub fn finish(&self) -> Option<String> {
+    /// Waits until the cell's output has been published; returns the panic reports it printed
+    /// (the last [`MAX_PANIC_REPORTS`]), oldest first.
+    pub fn finish(&self) -> Vec<String> {
         let (ack, done) = crossbeam_channel::bounded(1);
         let pid = self.child.lock().unwrap().id();
         let pipe = stderr_pipe(pid);
         if self.control.send(Control::Finish { ack, pipe }).is_ok() {
             let _ = done.recv();
         }
-        self.panic.lock().unwrap().take()
+        std::mem::take(&mut *self.panic.lock().unwrap())
     }
 }
 
@@ -118,7 +121,7 @@ struct State {
     silent: bool,
     events: UnboundedSender<Event>,
     session: String,
-    panic: Arc<Mutex<Option<String>>>,
+    panic: Arc<Mutex<Vec<String>>>,
     /// Stream text not yet sent: (stream name, text). One stream at a time keeps the order of
     /// stdout and stderr as printed.
     pending: Option<(&'static str, String)>,
@@ -260,7 +263,11 @@ impl State {
                     Err(why) => self.stream("stderr", &format!("faultline kernel: {why}")),
                 }
             } else if let Some(report) = line.strip_prefix(PANIC_PREFIX) {
-                *self.panic.lock().unwrap() = Some(report.to_owned());
+                let mut reports = self.panic.lock().unwrap();
+                if reports.len() == MAX_PANIC_REPORTS {
+                    reports.remove(0);
+                }
+                reports.push(report.to_owned());
             } else {
                 self.stream("stdout", &line);
             }
