@@ -10,8 +10,8 @@ use crate::evaluator::{self, Event, Handle, Job};
 use crate::history::History;
 use crate::is_complete::{self, Completeness};
 use crate::progress::BuildProgress;
-use crate::signing::Signer;
-use crate::wire::{new_header, Message, MAX_MESSAGE_BYTES};
+use crate::signing::{ReplayGuard, Signer};
+use crate::wire::{new_header, Message, WireError, MAX_MESSAGE_BYTES};
 use bytes::Bytes;
 use serde_json::{json, Value};
 use std::collections::VecDeque;
@@ -43,6 +43,17 @@ pub struct Server {
     history: History,
     rust_version: String,
     progress: Option<BuildProgress>,
+    /// Signatures already accepted (see [`ReplayGuard`]).
+    replays: ReplayGuard,
+    /// The open input_request, if any: its msg_id and the client it was sent to.
+    pending_input: Option<(String, Vec<Bytes>)>,
+}
+
+/// A message from shell or control that passed verification.
+enum Incoming {
+    Request(Message),
+    /// Correctly signed but over the size limit: header only, and its size.
+    TooLarge(Message, usize),
 }
 
 /// Binds the sockets, starts the evaluator (which warms up in the background) and serves until
@@ -114,6 +125,8 @@ pub fn run(
             history: History::default(),
             rust_version,
             progress,
+            replays: ReplayGuard::new(),
+            pending_input: None,
         };
         server.serve().await;
         Ok(())
@@ -159,24 +172,18 @@ impl Server {
             tokio::select! {
                 biased;
                 frames = self.control.recv() => {
-                    if let Some(request) = self.decode(frames, "control") {
-                        if !self.handle(request, Channel::Control).await {
-                            return linger().await;
-                        }
+                    if !self.receive(frames, Channel::Control).await {
+                        return linger().await;
                     }
                 }
                 frames = self.shell.recv() => {
-                    if let Some(request) = self.decode(frames, "shell") {
-                        if !self.handle(request, Channel::Shell).await {
-                            return linger().await;
-                        }
+                    if !self.receive(frames, Channel::Shell).await {
+                        return linger().await;
                     }
                 }
                 frames = self.stdin.recv() => {
-                    if let Some(reply) = self.decode(frames, "stdin") {
-                        if reply.msg_type() == "input_reply" {
-                            self.evaluator.input_reply(reply.str_field("value").to_owned());
-                        }
+                    if let Some(Incoming::Request(reply)) = self.decode(frames, "stdin") {
+                        self.on_input_reply(&reply);
                     }
                 }
                 subscription = self.iopub.recv() => {
@@ -189,16 +196,64 @@ impl Server {
         }
     }
 
-    /// Verifies a received message; rejects (logs and drops) anything invalid.
-    fn decode(&self, frames: zeromq::ZmqResult<ZmqMessage>, socket: &str) -> Option<Message> {
+    /// Decodes and handles one shell or control message. Returns false when the kernel should
+    /// exit.
+    async fn receive(&mut self, frames: zeromq::ZmqResult<ZmqMessage>, channel: Channel) -> bool {
+        let name = match channel {
+            Channel::Shell => "shell",
+            Channel::Control => "control",
+        };
+        match self.decode(frames, name) {
+            Some(Incoming::Request(request)) => self.handle(request, channel).await,
+            Some(Incoming::TooLarge(request, size)) => {
+                if let Some(reply) = too_large_reply(&request, size, &self.session) {
+                    self.answer(&request, reply, channel).await;
+                }
+                true
+            }
+            None => true,
+        }
+    }
+
+    /// Verifies a received message; rejects (logs and drops) anything invalid or replayed. A
+    /// signed request that is too large is kept, to be answered with an error.
+    fn decode(&mut self, frames: zeromq::ZmqResult<ZmqMessage>, socket: &str) -> Option<Incoming> {
         let frames = frames.ok()?.into_vec();
-        match Message::decode(frames, &self.signer) {
-            Ok(message) => Some(message),
+        let signature = Message::signature_of(&frames).cloned().unwrap_or_default();
+        let incoming = match Message::decode(frames, &self.signer) {
+            Ok(message) => Incoming::Request(message),
+            Err(WireError::TooLarge(size, Some(request))) => Incoming::TooLarge(*request, size),
             Err(why) => {
                 eprintln!("[faultline-kernel] rejected a message on {socket}: {why}");
-                None
+                return None;
             }
+        };
+        if !self.replays.first_time(&signature) {
+            eprintln!("[faultline-kernel] rejected a replayed message on {socket}");
+            return None;
         }
+        Some(incoming)
+    }
+
+    /// An input_reply counts only when it comes from the client we prompted (its routing
+    /// identity) and, if it names a parent, answers the open prompt: one client cannot answer
+    /// another client's prompt, nor an old one. (jupyter_client sends no parent.)
+    fn on_input_reply(&mut self, reply: &Message) {
+        if reply.msg_type() != "input_reply" {
+            return;
+        }
+        let Some((prompt_id, client)) = &self.pending_input else {
+            eprintln!("[faultline-kernel] ignored an input_reply: no prompt is open");
+            return;
+        };
+        let parent = reply.parent_header["msg_id"].as_str();
+        if reply.identities != *client || parent.is_some_and(|id| id != prompt_id) {
+            eprintln!("[faultline-kernel] ignored an input_reply from a client not prompted");
+            return;
+        }
+        self.pending_input = None;
+        self.evaluator
+            .input_reply(reply.str_field("value").to_owned());
     }
 
     /// Handles one shell or control request. Returns false when the kernel should exit.
@@ -355,6 +410,8 @@ impl Server {
         match event {
             Event::Iopub(message) => self.publish(message).await,
             Event::Stdin(message) => {
+                let prompt_id = message.header["msg_id"].as_str().unwrap_or_default();
+                self.pending_input = Some((prompt_id.to_owned(), message.identities.clone()));
                 let frames = message.encode(&self.signer);
                 if let Ok(frames) = ZmqMessage::try_from(frames) {
                     let _ = within_send_timeout(self.stdin.send(frames)).await;
@@ -466,6 +523,22 @@ fn not_available(request: &Message, session: &str) -> Message {
         let content = json!({ "status": "ok", "found": false, "data": {}, "metadata": {} });
         request.child("inspect_reply", session, content)
     }
+}
+
+/// The error reply to a request over the size limit: `x_request` gets `x_reply`.
+fn too_large_reply(request: &Message, size: usize, session: &str) -> Option<Message> {
+    let reply_type = request.msg_type().strip_suffix("_request")?.to_owned() + "_reply";
+    let evalue = format!(
+        "the request is {size} bytes; the kernel accepts at most {MAX_MESSAGE_BYTES} bytes \
+         (16 MiB). Split the cell, or load large data from a file."
+    );
+    let content = json!({
+        "status": "error",
+        "ename": "RequestTooLarge",
+        "evalue": evalue,
+        "traceback": [format!("RequestTooLarge: {evalue}")],
+    });
+    Some(request.child(&reply_type, session, content))
 }
 
 /// How long a reply may wait for a client's socket. A client that stops reading must not stop

@@ -222,3 +222,23 @@ def test_stdin_read_line_asks_the_front_end(kernel):
     reply, outputs = kernel.reply_and_outputs(msg_id, timeout=30)
     assert reply["content"]["status"] == "ok", reply["content"]
     assert "hello Ada" in stream_text(outputs, "stdout")
+
+
+def test_another_client_cannot_answer_the_prompt(kernel):
+    from jupyter_client import BlockingKernelClient
+
+    other = BlockingKernelClient()
+    other.load_connection_info(kernel.km.get_connection_info())
+    other.start_channels()
+    try:
+        code = 'let mut l = String::new(); std::io::stdin().read_line(&mut l).unwrap(); println!("got {}", l.trim());'
+        msg_id = kernel.kc.execute(code, allow_stdin=True)
+        assert kernel.kc.get_stdin_msg(timeout=60)["msg_type"] == "input_request"
+        other.input("forged")
+        time.sleep(0.5)
+        kernel.kc.input("real")
+        reply, outputs = kernel.reply_and_outputs(msg_id, timeout=30)
+        assert reply["content"]["status"] == "ok", reply["content"]
+        assert stream_text(outputs, "stdout") == "got real\n"
+    finally:
+        other.stop_channels()

@@ -66,7 +66,9 @@ def corpus(key: bytes) -> dict[str, list[bytes]]:
         "header with numeric msg_id": message(key, hdr=header(msg_id=7)),
         "content not an object": message(key, content=b"[]"),
         "content invalid UTF-8": message(key, content=b"\xff\xfe"),
-        "oversized": message(key, content=b'{"code": "' + b"x" * (17 << 20) + b'"}'),
+        "oversized and wrongly signed": message(
+            key, content=b'{"code": "' + b"x" * (17 << 20) + b'"}', signature=b"0" * 64
+        ),
         "too many identities": [b"id"] * 20 + good,
         "binary garbage": [bytes(range(256)), bytes(reversed(range(256)))],
     }
@@ -161,3 +163,28 @@ def test_many_frames_adding_up_past_the_limit_are_refused(kernel):
     msg_id = kernel.kc.kernel_info()
     assert kernel.shell_reply(msg_id, timeout=10)["content"]["status"] == "ok"
 
+
+def test_an_oversized_request_gets_an_error_reply(kernel, raw):
+    key, sockets = raw
+    content = b'{"code": "' + b"x" * (17 << 20) + b'", "silent": false}'
+    sockets["shell"].send_multipart(message(key, header("execute_request"), content=content))
+    assert sockets["shell"].poll(10_000), "no reply to an oversized request"
+    reply = sockets["shell"].recv_multipart()
+    at = reply.index(DELIM)
+    assert json.loads(reply[at + 2])["msg_type"] == "execute_reply"
+    content = json.loads(reply[at + 5])
+    assert content["status"] == "error"
+    assert content["ename"] == "RequestTooLarge"
+    assert "16 MiB" in content["evalue"]
+
+
+def test_a_replayed_message_is_refused(kernel, raw):
+    key, sockets = raw
+    shell = sockets["shell"]
+    frames = message(key, header("execute_request"), content=b'{"code": "40 + 2"}')
+    shell.send_multipart(frames)
+    assert shell.poll(60_000), "no reply to the original"
+    shell.recv_multipart()
+    shell.send_multipart(frames)
+    assert not shell.poll(2_000), "the kernel ran a replayed message again"
+    kernel.flush_iopub()
