@@ -123,14 +123,59 @@ struct PanicReport {
     line: usize,
 }
 
+impl PanicReport {
+    /// Our panic hook's JSON; anything else is kept as the message. Empty: the panic was seen
+    /// (evcxr caught it) but the hook did not report it.
+    fn parse(report: &str) -> PanicReport {
+        let message = if report.is_empty() {
+            "the cell panicked".to_owned()
+        } else {
+            report.to_owned()
+        };
+        serde_json::from_str(report).unwrap_or(PanicReport {
+            message,
+            file: String::new(),
+            line: 0,
+        })
+    }
+}
+
+/// The cell was interrupted while it ran.
+pub fn interrupted() -> Failure {
+    Failure::new(
+        "Interrupted",
+        "the cell was stopped. Its process had to be restarted, so every variable was lost; \
+         the prelude, `use` items, functions and types are kept. Re-run the cells that define \
+         the variables you need.",
+    )
+}
+
+/// The cell was interrupted while it compiled: nothing ran.
+pub fn interrupted_compile() -> Failure {
+    Failure::new(
+        "Interrupted",
+        "the cell was stopped while it compiled, so none of it ran; every variable is kept.",
+    )
+}
+
+/// A panic the cell's code caught (or one from a thread that outlived its cell), as the text
+/// Rust itself would print on stderr.
+pub fn caught_panic(report: &str) -> String {
+    let report = PanicReport::parse(report);
+    if report.file.is_empty() {
+        return format!("a thread panicked: {}\n", report.message);
+    }
+    format!(
+        "a thread panicked at {}:{}:\n{}\n",
+        report.file, report.line, report.message
+    )
+}
+
 /// A panic, located in the cell when it happened in the cell's code. `generated` is the source
-/// evcxr compiled for the cell, whose line numbers the hook reports.
-pub fn panic(report: &str, cell: &str, generated: Option<&str>) -> Failure {
-    let report: PanicReport = serde_json::from_str(report).unwrap_or(PanicReport {
-        message: report.to_owned(),
-        file: String::new(),
-        line: 0,
-    });
+/// evcxr compiled for the cell, whose line numbers the hook reports. `crashed`: the process
+/// died with it (a second panic while unwinding aborts), which loses every variable.
+pub fn panic(report: &str, cell: &str, generated: Option<&str>, crashed: bool) -> Failure {
+    let report = PanicReport::parse(report);
     // evcxr's generated crate is `src/lib.rs` relative to the build workspace.
     let generated_file = report.file.ends_with("src/lib.rs") && !report.file.starts_with('/');
     let cell_line = generated_file
@@ -157,7 +202,13 @@ pub fn panic(report: &str, cell: &str, generated: Option<&str>) -> Failure {
         traceback: vec![
             format!("{RED}panicked{RESET} at {location}"),
             format!("{BOLD}{}{RESET}", report.message),
-            "Variables this cell defined were not kept; earlier variables are unchanged.".into(),
+            if crashed {
+                "Then the process aborted (a panic while unwinding, e.g. in a `Drop`): it was \
+                 restarted, and every variable was lost."
+                    .into()
+            } else {
+                "Variables this cell defined were not kept; earlier variables are unchanged.".into()
+            },
         ],
     }
 }
@@ -171,7 +222,7 @@ mod tests {
         let generated = "fn x() {\nlet v = 1;\n    assert!(v > 2, \"too small\");\n}";
         let cell = "let v = 1;\nassert!(v > 2, \"too small\");";
         let report = r#"{"message":"too small","file":"crate/src/lib.rs","line":3}"#;
-        let failure = panic(report, cell, Some(generated));
+        let failure = panic(report, cell, Some(generated), false);
         assert_eq!(failure.ename, "panic");
         assert_eq!(failure.evalue, "too small");
         assert!(
@@ -184,7 +235,7 @@ mod tests {
     #[test]
     fn panic_outside_cell_names_file() {
         let report = r#"{"message":"boom","file":"/p/src/sim.rs","line":9}"#;
-        let failure = panic(report, "run()", None);
+        let failure = panic(report, "run()", None, false);
         assert!(failure.traceback[0].contains("/p/src/sim.rs:9"));
     }
 }

@@ -3,6 +3,7 @@
 //! it reports through [`Event`]s that the server loop sends in order.
 
 use crate::diagnostics::{self, Failure};
+use crate::interrupt::{Interrupter, Stopped};
 use crate::output::{Forwarder, PANIC_PREFIX};
 use crate::progress::BuildProgress;
 use crate::wire::Message;
@@ -11,7 +12,6 @@ use evcxr::{CommandContext, EvalCallbacks};
 use serde_json::{json, Map, Value};
 use std::path::{Path, PathBuf};
 use std::process::Child;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use tokio::sync::mpsc::UnboundedSender;
 
@@ -83,7 +83,7 @@ impl<T: std::fmt::Debug + ?Sized> FaultlineDebugDisplay for T {
 pub struct Handle {
     jobs: Sender<Job>,
     child: Arc<Mutex<Option<Arc<Mutex<Child>>>>>,
-    interrupted: Arc<AtomicBool>,
+    interrupter: Interrupter,
     input: Sender<String>,
 }
 
@@ -92,12 +92,13 @@ impl Handle {
         let _ = self.jobs.send(job);
     }
 
-    /// Stops the running cell by killing evcxr's child process (evcxr restarts it); a pending
-    /// input request is answered with an empty line so the cell can unwind.
+    /// Stops the running cell, if one is still running: its compile, or else evcxr's child
+    /// process (evcxr restarts it); a pending input request is answered with an empty line so
+    /// the cell can unwind.
     pub fn interrupt(&self) {
-        self.interrupted.store(true, Ordering::SeqCst);
-        self.kill_child();
-        let _ = self.input.send(String::new());
+        if self.interrupter.interrupt(|| self.kill_child()) {
+            let _ = self.input.send(String::new());
+        }
     }
 
     pub fn input_reply(&self, value: String) {
@@ -121,7 +122,7 @@ pub fn spawn(
     let handle = Handle {
         jobs,
         child: Arc::new(Mutex::new(None)),
-        interrupted: Arc::new(AtomicBool::new(false)),
+        interrupter: Interrupter::new(),
         input,
     };
     let shared = handle.clone();
@@ -145,7 +146,7 @@ struct Evaluator {
     prelude_failure: Option<Failure>,
     events: UnboundedSender<Event>,
     session: String,
-    interrupted: Arc<AtomicBool>,
+    interrupter: Interrupter,
     input: Receiver<String>,
     progress: Option<BuildProgress>,
     /// Std sources not yet given to rust-analyzer.
@@ -172,7 +173,7 @@ impl Evaluator {
             prelude_failure: None,
             events,
             session: settings.session.clone(),
-            interrupted: handle.interrupted.clone(),
+            interrupter: handle.interrupter.clone(),
             input,
             progress,
             pending_std: settings.std_sources.clone(),
@@ -279,7 +280,6 @@ impl Evaluator {
     fn execute(&mut self, request: &Message, execution_count: u32) -> (Message, bool) {
         let code = request.str_field("code").to_owned();
         let silent = request.bool_field("silent", false);
-        self.interrupted.store(false, Ordering::SeqCst);
         let progress = self.progress.clone().filter(|_| !silent);
         if let Some(progress) = &progress {
             progress.attach(request);
@@ -346,6 +346,7 @@ impl Evaluator {
         let session = self.session.clone();
         let input = self.input.clone();
         let allow_stdin = request.bool_field("allow_stdin", true);
+        let interrupter = self.interrupter.clone();
         let (context, forwarder) = self
             .context
             .as_mut()
@@ -368,24 +369,38 @@ impl Evaluator {
             },
         };
         forwarder.begin(request, silent);
-        let result = crate::infer::execute(context, code, &mut callbacks);
-        let panic = forwarder.finish();
-        if self.interrupted.swap(false, Ordering::SeqCst) {
+        let (result, stopped) =
+            interrupter.during(|| crate::infer::execute(context, code, &mut callbacks));
+        let panics = forwarder.finish();
+        let generated = context.last_source().ok();
+        let crashed = matches!(result, Err(evcxr::Error::SubprocessTerminated(_)));
+        // Before anything is reported: a dead child gets its panic hook back, so the next cell's
+        // panic is an error again (a panic while unwinding aborts the child).
+        if crashed || stopped == Stopped::Child {
             self.recover_child();
-            return Err(Failure::new(
-                "Interrupted",
-                "the cell was stopped. Its process had to be restarted, so every variable was lost; \
-                 the prelude, `use` items, functions and types are kept. Re-run the cells that define \
-                 the variables you need.",
-            ));
         }
-        if let Some(report) = panic {
-            let generated = context.last_source().ok();
+        match stopped {
+            Stopped::Child => return Err(diagnostics::interrupted()),
+            Stopped::Compile => return Err(diagnostics::interrupted_compile()),
+            Stopped::Nothing => {}
+        }
+        // Only a panic that escaped the cell fails it; one the cell caught itself (or one from a
+        // thread of an earlier cell) is shown as the stderr text Rust would print.
+        let escaped = result.as_ref().is_ok_and(|outputs| outputs.panicked);
+        if escaped || (crashed && !panics.is_empty()) {
+            let report = panics
+                .last()
+                .map_or("", |r| r.trim_start_matches(PANIC_PREFIX));
             return Err(diagnostics::panic(
-                report.trim_start_matches(PANIC_PREFIX),
+                report,
                 code,
                 generated.as_deref(),
+                crashed,
             ));
+        }
+        for report in &panics {
+            let text = diagnostics::caught_panic(report.trim_start_matches(PANIC_PREFIX));
+            self.publish(request, "stream", json!({ "name": "stderr", "text": text }));
         }
         match result {
             Ok(outputs) => Ok((
@@ -396,14 +411,7 @@ impl Evaluator {
                     .collect(),
                 Vec::new(),
             )),
-            Err(error) => {
-                let crashed = matches!(error, evcxr::Error::SubprocessTerminated(_));
-                let failure = diagnostics::from_evcxr(&error, code);
-                if crashed {
-                    self.recover_child();
-                }
-                Err(failure)
-            }
+            Err(error) => Err(diagnostics::from_evcxr(&error, code)),
         }
     }
 

@@ -38,16 +38,7 @@ impl History {
             Some("search") => {
                 let pattern = request["pattern"].as_str().unwrap_or("*");
                 let unique = request["unique"].as_bool().unwrap_or(false);
-                let mut found: Vec<&(u32, String)> = Vec::new();
-                for entry in self.inputs.iter().rev() {
-                    if glob_match(pattern, &entry.1)
-                        && !(unique && found.iter().any(|e| e.1 == entry.1))
-                    {
-                        found.push(entry);
-                    }
-                }
-                found.reverse();
-                tail(found, n.unwrap_or(usize::MAX))
+                self.search(pattern, unique, n.unwrap_or(usize::MAX))
             }
             _ => Vec::new(),
         };
@@ -62,6 +53,41 @@ impl History {
             })
             .collect()
     }
+}
+
+impl History {
+    /// Inputs matching a glob, newest kept when `unique`. The search runs on the socket loop,
+    /// so its cost is bounded: a pattern over [`MAX_PATTERN_CHARS`] finds nothing, and only the
+    /// first [`SEARCHED_PREFIX_CHARS`] of each input are searched.
+    fn search(&self, pattern: &str, unique: bool, n: usize) -> Vec<&(u32, String)> {
+        if pattern.chars().count() > MAX_PATTERN_CHARS {
+            return Vec::new();
+        }
+        let mut seen = std::collections::HashSet::new();
+        let mut found: Vec<&(u32, String)> = Vec::new();
+        for entry in self.inputs.iter().rev() {
+            let searched = prefix(&entry.1, SEARCHED_PREFIX_CHARS);
+            if glob_match(pattern, searched) && (!unique || seen.insert(entry.1.as_str())) {
+                found.push(entry);
+                if found.len() >= n {
+                    break;
+                }
+            }
+        }
+        found.reverse();
+        found
+    }
+}
+
+/// Longest glob pattern searched for (glob matching costs pattern × text).
+const MAX_PATTERN_CHARS: usize = 1_000;
+/// How much of each input a search looks at.
+const SEARCHED_PREFIX_CHARS: usize = 100_000;
+
+fn prefix(text: &str, chars: usize) -> &str {
+    text.char_indices()
+        .nth(chars)
+        .map_or(text, |(i, _)| &text[..i])
 }
 
 fn tail<T>(mut items: Vec<T>, n: usize) -> Vec<T> {
@@ -127,6 +153,26 @@ mod tests {
         assert_eq!(search, vec![json!([1, 3, "let a = 1;"])]);
         let out = h.query(&json!({"hist_access_type": "tail", "n": 1, "output": true}));
         assert_eq!(out, vec![json!([1, 4, ["println!(\"hi\")", null]])]);
+    }
+
+    #[test]
+    fn search_stays_cheap() {
+        let mut h = History::default();
+        for i in 0..20_000 {
+            h.record(i, &"a".repeat(200));
+        }
+        let started = std::time::Instant::now();
+        let long = "*a".repeat(MAX_PATTERN_CHARS);
+        assert!(h
+            .query(&json!({"hist_access_type": "search", "pattern": long}))
+            .is_empty());
+        let found =
+            h.query(&json!({"hist_access_type": "search", "pattern": "*b*", "unique": true}));
+        assert!(found.is_empty());
+        let found =
+            h.query(&json!({"hist_access_type": "search", "pattern": "a*", "unique": true}));
+        assert_eq!(found.len(), 1);
+        assert!(started.elapsed() < std::time::Duration::from_secs(2));
     }
 
     #[test]

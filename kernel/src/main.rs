@@ -10,6 +10,7 @@
 //! [`install`] writes the kernelspec.
 
 mod cache;
+mod child;
 mod connection;
 mod diagnostics;
 mod display;
@@ -17,6 +18,7 @@ mod evaluator;
 mod history;
 mod infer;
 mod install;
+mod interrupt;
 mod is_complete;
 mod output;
 mod progress;
@@ -37,6 +39,7 @@ usage:
   faultline-kernel warm      compile the prelude into the build cache, then exit";
 
 fn main() {
+    child::die_with_kernel();
     // In evcxr's child process (and its rustc wrapper) this never returns.
     evcxr::runtime_hook();
     let args: Vec<String> = std::env::args().skip(1).collect();

@@ -1,6 +1,11 @@
 //! Forwards what a cell prints, while it runs, to iopub: stdout and stderr as `stream` messages,
 //! display lines as display messages, and our panic hook's report to the evaluator.
 //!
+//! What a cell may send is bounded, so a `println!` loop cannot grow the kernel's memory or
+//! flood the notebook: stream text is coalesced into at most one message per stream every
+//! [`FLUSH_EVERY`], a cell shows at most [`STREAM_CAP`] bytes of it and [`DISPLAY_CAP`] bytes of
+//! rich output, and whatever is dropped is counted and reported at the end of the cell.
+//!
 //! evcxr hands us the child's stdout and stderr on two channels. Before a cell's reply is sent,
 //! [`Forwarder::finish`] waits until this thread has published everything the cell printed, so
 //! stderr never arrives after the kernel says idle. evcxr waits for stdout itself; for stderr we
@@ -26,8 +31,19 @@ const STDERR_SETTLE: Duration = Duration::from_millis(3);
 const STDERR_QUIET: Duration = Duration::from_millis(30);
 /// Never wait longer than this for a child that keeps writing to stderr.
 const STDERR_MAX_WAIT: Duration = Duration::from_millis(500);
-/// Lines joined into one stream message when they arrive in a burst.
+/// Panic reports kept per cell (a cell may catch panics in a loop).
+pub const MAX_PANIC_REPORTS: usize = 16;
+/// Lines taken from a channel in one go.
 const MAX_BATCH: usize = 1000;
+/// Stream text is held back at most this long, so a burst of lines becomes one message.
+const FLUSH_EVERY: Duration = Duration::from_millis(50);
+/// Held-back text is sent early once it reaches this size.
+const FLUSH_SIZE: usize = 64 << 10;
+/// Stream text one cell may show (stdout and stderr together). More is no use in a notebook
+/// and makes the browser crawl; what is dropped is counted and reported.
+pub const STREAM_CAP: usize = 2_000_000;
+/// Rich output (display and update messages) one cell may send.
+pub const DISPLAY_CAP: usize = 32_000_000;
 
 enum Control {
     Begin {
@@ -43,7 +59,7 @@ enum Control {
 
 pub struct Forwarder {
     control: Sender<Control>,
-    panic: Arc<Mutex<Option<String>>>,
+    panic: Arc<Mutex<Vec<String>>>,
     child: Arc<Mutex<Child>>,
 }
 
@@ -56,13 +72,16 @@ impl Forwarder {
         child: Arc<Mutex<Child>>,
     ) -> Forwarder {
         let (control, control_rx) = crossbeam_channel::unbounded();
-        let panic = Arc::new(Mutex::new(None));
+        let panic = Arc::new(Mutex::new(Vec::new()));
         let mut state = State {
             parent: None,
             silent: false,
             events,
             session,
             panic: panic.clone(),
+            pending: None,
+            last_flush: Instant::now(),
+            budget: Budget::new(),
         };
         std::thread::Builder::new()
             .name("output".into())
@@ -77,22 +96,23 @@ impl Forwarder {
 
     /// Attributes everything printed from now on to `parent`.
     pub fn begin(&self, parent: &Message, silent: bool) {
-        *self.panic.lock().unwrap() = None;
+        self.panic.lock().unwrap().clear();
         let _ = self.control.send(Control::Begin {
             parent: parent.clone(),
             silent,
         });
     }
 
-    /// Waits until the cell's output has been published; returns its panic report, if any.
-    pub fn finish(&self) -> Option<String> {
+    /// Waits until the cell's output has been published; returns the panic reports it printed
+    /// (the last [`MAX_PANIC_REPORTS`]), oldest first.
+    pub fn finish(&self) -> Vec<String> {
         let (ack, done) = crossbeam_channel::bounded(1);
         let pid = self.child.lock().unwrap().id();
         let pipe = stderr_pipe(pid);
         if self.control.send(Control::Finish { ack, pipe }).is_ok() {
             let _ = done.recv();
         }
-        self.panic.lock().unwrap().take()
+        std::mem::take(&mut *self.panic.lock().unwrap())
     }
 }
 
@@ -101,7 +121,69 @@ struct State {
     silent: bool,
     events: UnboundedSender<Event>,
     session: String,
-    panic: Arc<Mutex<Option<String>>>,
+    panic: Arc<Mutex<Vec<String>>>,
+    /// Stream text not yet sent: (stream name, text). One stream at a time keeps the order of
+    /// stdout and stderr as printed.
+    pending: Option<(&'static str, String)>,
+    last_flush: Instant,
+    budget: Budget,
+}
+
+/// What the current cell may still send, and what it has dropped.
+#[derive(Debug, PartialEq)]
+struct Budget {
+    stream_left: usize,
+    display_left: usize,
+    dropped: usize,
+}
+
+impl Budget {
+    fn new() -> Budget {
+        Budget {
+            stream_left: STREAM_CAP,
+            display_left: DISPLAY_CAP,
+            dropped: 0,
+        }
+    }
+
+    /// Takes `wanted` bytes of stream text: how many may be shown (the rest is dropped).
+    fn take_stream(&mut self, wanted: usize) -> usize {
+        let granted = wanted.min(self.stream_left);
+        self.stream_left -= granted;
+        self.dropped += wanted - granted;
+        granted
+    }
+
+    /// Whether a rich output of `size` bytes may be sent (all or nothing).
+    fn take_display(&mut self, size: usize) -> bool {
+        if size > self.display_left {
+            self.dropped += size;
+            return false;
+        }
+        self.display_left -= size;
+        true
+    }
+
+    /// The note shown at the end of a cell that dropped output, if it did.
+    fn note(&self) -> Option<String> {
+        (self.dropped > 0).then(|| {
+            format!(
+                "[faultline: {} of output dropped; a cell shows at most {} of text]\n",
+                human_bytes(self.dropped),
+                human_bytes(STREAM_CAP)
+            )
+        })
+    }
+}
+
+/// `12.3 MB`, `4.0 kB`, `17 bytes`.
+fn human_bytes(n: usize) -> String {
+    match n {
+        0..1_000 => format!("{n} bytes"),
+        1_000..1_000_000 => format!("{:.1} kB", n as f64 / 1e3),
+        1_000_000..1_000_000_000 => format!("{:.1} MB", n as f64 / 1e6),
+        _ => format!("{:.1} GB", n as f64 / 1e9),
+    }
 }
 
 impl State {
@@ -123,18 +205,29 @@ impl State {
                 },
                 recv(control) -> message => match message {
                     Ok(Control::Begin { parent, silent }) => {
+                        self.flush();
                         self.parent = Some(parent);
                         self.silent = silent;
+                        self.budget = Budget::new();
                     }
                     Ok(Control::Finish { ack, pipe }) => {
                         while let Ok(line) = stdout.try_recv() {
                             self.stdout_burst(line, stdout);
                         }
                         self.drain_stderr(stderr, pipe);
+                        self.flush();
+                        if let Some(note) = self.budget.note() {
+                            self.publish("stream", json!({ "name": "stderr", "text": note }));
+                        }
+                        self.budget = Budget::new();
                         let _ = ack.send(());
                     }
                     Err(_) => return,
                 },
+                default(FLUSH_EVERY) => {}
+            }
+            if self.last_flush.elapsed() >= FLUSH_EVERY {
+                self.flush();
             }
         }
     }
@@ -161,35 +254,68 @@ impl State {
     }
 
     fn stdout_burst(&mut self, first: String, rx: &Receiver<String>) {
-        let mut text = String::new();
         for line in std::iter::once(first).chain(rx.try_iter().take(MAX_BATCH)) {
             if let Some(request) = line.strip_prefix(display::PREFIX) {
-                self.stream("stdout", std::mem::take(&mut text));
+                self.flush();
                 match display::to_iopub(request) {
+                    Ok(_) if !self.budget.take_display(request.len()) => {}
                     Ok((msg_type, content)) => self.publish(msg_type, content),
-                    Err(why) => self.stream("stderr", format!("faultline kernel: {why}\n")),
+                    Err(why) => self.stream("stderr", &format!("faultline kernel: {why}")),
                 }
             } else if let Some(report) = line.strip_prefix(PANIC_PREFIX) {
-                *self.panic.lock().unwrap() = Some(report.to_owned());
+                let mut reports = self.panic.lock().unwrap();
+                if reports.len() == MAX_PANIC_REPORTS {
+                    reports.remove(0);
+                }
+                reports.push(report.to_owned());
             } else {
-                text.push_str(&line);
-                text.push('\n');
+                self.stream("stdout", &line);
             }
         }
-        self.stream("stdout", text);
     }
 
     fn stderr_burst(&mut self, first: String, rx: &Receiver<String>) {
-        let mut text = first + "\n";
-        for line in rx.try_iter().take(MAX_BATCH) {
-            text.push_str(&line);
-            text.push('\n');
+        for line in std::iter::once(first).chain(rx.try_iter().take(MAX_BATCH)) {
+            self.stream("stderr", &line);
         }
-        self.stream("stderr", text);
     }
 
-    fn stream(&mut self, name: &str, text: String) {
-        if !text.is_empty() {
+    /// Queues one line of stream text, within the cell's budget. Text beyond the budget is only
+    /// counted, so the cost of a flood is a counter, not memory.
+    fn stream(&mut self, name: &'static str, line: &str) {
+        if self.parent.is_none() || self.silent {
+            return self.publish("stream", json!({ "name": name, "text": line }));
+        }
+        let wanted = line.len() + 1;
+        let granted = self.budget.take_stream(wanted);
+        if granted == 0 {
+            return;
+        }
+        if self.pending.as_ref().is_some_and(|(n, _)| *n != name) {
+            self.flush();
+        }
+        let (_, text) = self.pending.get_or_insert_with(|| (name, String::new()));
+        if granted == wanted {
+            text.push_str(line);
+            text.push('\n');
+        } else {
+            // The budget ends inside this line: show what fits, newline included.
+            let mut end = granted - 1;
+            while !line.is_char_boundary(end) {
+                end -= 1;
+            }
+            text.push_str(&line[..end]);
+            text.push('\n');
+        }
+        if text.len() >= FLUSH_SIZE {
+            self.flush();
+        }
+    }
+
+    /// Sends the held-back stream text, if any.
+    fn flush(&mut self) {
+        self.last_flush = Instant::now();
+        if let Some((name, text)) = self.pending.take() {
             self.publish("stream", json!({ "name": name, "text": text }));
         }
     }
@@ -230,6 +356,30 @@ fn unread_bytes(fd: i32) -> Option<usize> {
 mod tests {
     use super::*;
     use std::process::{Command, Stdio};
+
+    #[test]
+    fn budget_shows_up_to_the_cap_and_counts_the_rest() {
+        let mut budget = Budget::new();
+        assert_eq!(budget.note(), None);
+        assert_eq!(budget.take_stream(STREAM_CAP - 10), STREAM_CAP - 10);
+        assert_eq!(budget.take_stream(25), 10);
+        assert_eq!(budget.take_stream(1_000_000), 0);
+        assert_eq!(budget.dropped, 1_000_015);
+        assert!(budget.take_display(DISPLAY_CAP));
+        assert!(!budget.take_display(1));
+        let note = budget.note().unwrap();
+        assert!(
+            note.starts_with("[faultline: 1.0 MB of output dropped"),
+            "{note}"
+        );
+    }
+
+    #[test]
+    fn human_sizes() {
+        assert_eq!(human_bytes(17), "17 bytes");
+        assert_eq!(human_bytes(4_000), "4.0 kB");
+        assert_eq!(human_bytes(12_345_678), "12.3 MB");
+    }
 
     #[test]
     fn finds_and_measures_a_childs_stderr_pipe() {

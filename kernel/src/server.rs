@@ -10,13 +10,15 @@ use crate::evaluator::{self, Event, Handle, Job};
 use crate::history::History;
 use crate::is_complete::{self, Completeness};
 use crate::progress::BuildProgress;
-use crate::signing::Signer;
-use crate::wire::{new_header, Message};
+use crate::signing::{ReplayGuard, Signer};
+use crate::wire::{new_header, Message, WireError, MAX_MESSAGE_BYTES};
 use bytes::Bytes;
 use serde_json::{json, Value};
 use std::collections::VecDeque;
 use tokio::sync::mpsc::{unbounded_channel, UnboundedReceiver};
-use zeromq::{RepSocket, RouterSocket, Socket, SocketRecv, SocketSend, XPubSocket, ZmqMessage};
+use zeromq::{
+    RepSocket, RouterSocket, Socket, SocketOptions, SocketRecv, SocketSend, XPubSocket, ZmqMessage,
+};
 
 /// What the evaluator thread is busy with, if anything.
 enum Running {
@@ -41,6 +43,17 @@ pub struct Server {
     history: History,
     rust_version: String,
     progress: Option<BuildProgress>,
+    /// Signatures already accepted (see [`ReplayGuard`]).
+    replays: ReplayGuard,
+    /// The open input_request, if any: its msg_id and the client it was sent to.
+    pending_input: Option<(String, Vec<Bytes>)>,
+}
+
+/// A message from shell or control that passed verification.
+enum Incoming {
+    Request(Message),
+    /// Correctly signed but over the size limit: header only, and its size.
+    TooLarge(Message, usize),
 }
 
 /// Binds the sockets, starts the evaluator (which warms up in the background) and serves until
@@ -51,17 +64,19 @@ pub fn run(
     settings: evaluator::Settings,
     rust_version: String,
 ) -> Result<(), String> {
+    // Before any thread starts: evcxr's child inherits it (see `child`).
+    crate::child::announce_kernel();
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .map_err(|e| e.to_string())?;
     let local = tokio::task::LocalSet::new();
     local.block_on(&runtime, async move {
-        let mut shell = RouterSocket::new();
-        let mut control = RouterSocket::new();
-        let mut stdin = RouterSocket::new();
-        let mut iopub = XPubSocket::new();
-        let mut heartbeat = RepSocket::new();
+        let mut shell = RouterSocket::with_options(limited(TRANSPORT_LIMIT));
+        let mut control = RouterSocket::with_options(limited(TRANSPORT_LIMIT));
+        let mut stdin = RouterSocket::with_options(limited(TRANSPORT_LIMIT));
+        let mut iopub = XPubSocket::with_options(limited(TINY_LIMIT));
+        let mut heartbeat = RepSocket::with_options(limited(TINY_LIMIT));
         let bind_error = |e: zeromq::ZmqError| format!("cannot bind socket: {e}");
         shell
             .bind(&info.endpoint(info.shell_port))
@@ -110,10 +125,28 @@ pub fn run(
             history: History::default(),
             rust_version,
             progress,
+            replays: ReplayGuard::new(),
+            pending_input: None,
         };
         server.serve().await;
         Ok(())
     })
+}
+
+/// Largest message the transport accepts on shell, control and stdin; a peer announcing more is
+/// disconnected before anything is allocated (kernel/patches/zeromq). It is above
+/// [`MAX_MESSAGE_BYTES`] so that a request a little too large is still read, and refused with a
+/// reply the client can show.
+const TRANSPORT_LIMIT: usize = 4 * MAX_MESSAGE_BYTES;
+/// iopub only receives subscriptions and the heartbeat only pings: both are tiny.
+const TINY_LIMIT: usize = 64 << 10;
+
+/// Socket options with a message-size limit. Without one, zeromq reserves whatever length a
+/// frame header announces, so 73 unauthenticated bytes could abort the kernel.
+fn limited(max_message_size: usize) -> SocketOptions {
+    let mut options = SocketOptions::default();
+    options.max_message_size(Some(max_message_size));
+    options
 }
 
 #[derive(Clone, Copy)]
@@ -134,26 +167,23 @@ impl Server {
         };
         self.publish(starting).await;
         loop {
+            // In this order: interrupts and shutdowns first, then requests, then output, so
+            // replies never wait behind a cell's queued output.
             tokio::select! {
+                biased;
                 frames = self.control.recv() => {
-                    if let Some(request) = self.decode(frames, "control") {
-                        if !self.handle(request, Channel::Control).await {
-                            return linger().await;
-                        }
+                    if !self.receive(frames, Channel::Control).await {
+                        return linger().await;
                     }
                 }
                 frames = self.shell.recv() => {
-                    if let Some(request) = self.decode(frames, "shell") {
-                        if !self.handle(request, Channel::Shell).await {
-                            return linger().await;
-                        }
+                    if !self.receive(frames, Channel::Shell).await {
+                        return linger().await;
                     }
                 }
                 frames = self.stdin.recv() => {
-                    if let Some(reply) = self.decode(frames, "stdin") {
-                        if reply.msg_type() == "input_reply" {
-                            self.evaluator.input_reply(reply.str_field("value").to_owned());
-                        }
+                    if let Some(Incoming::Request(reply)) = self.decode(frames, "stdin") {
+                        self.on_input_reply(&reply);
                     }
                 }
                 subscription = self.iopub.recv() => {
@@ -166,16 +196,64 @@ impl Server {
         }
     }
 
-    /// Verifies a received message; rejects (logs and drops) anything invalid.
-    fn decode(&self, frames: zeromq::ZmqResult<ZmqMessage>, socket: &str) -> Option<Message> {
+    /// Decodes and handles one shell or control message. Returns false when the kernel should
+    /// exit.
+    async fn receive(&mut self, frames: zeromq::ZmqResult<ZmqMessage>, channel: Channel) -> bool {
+        let name = match channel {
+            Channel::Shell => "shell",
+            Channel::Control => "control",
+        };
+        match self.decode(frames, name) {
+            Some(Incoming::Request(request)) => self.handle(request, channel).await,
+            Some(Incoming::TooLarge(request, size)) => {
+                if let Some(reply) = too_large_reply(&request, size, &self.session) {
+                    self.answer(&request, reply, channel).await;
+                }
+                true
+            }
+            None => true,
+        }
+    }
+
+    /// Verifies a received message; rejects (logs and drops) anything invalid or replayed. A
+    /// signed request that is too large is kept, to be answered with an error.
+    fn decode(&mut self, frames: zeromq::ZmqResult<ZmqMessage>, socket: &str) -> Option<Incoming> {
         let frames = frames.ok()?.into_vec();
-        match Message::decode(frames, &self.signer) {
-            Ok(message) => Some(message),
+        let signature = Message::signature_of(&frames).cloned().unwrap_or_default();
+        let incoming = match Message::decode(frames, &self.signer) {
+            Ok(message) => Incoming::Request(message),
+            Err(WireError::TooLarge(size, Some(request))) => Incoming::TooLarge(*request, size),
             Err(why) => {
                 eprintln!("[faultline-kernel] rejected a message on {socket}: {why}");
-                None
+                return None;
             }
+        };
+        if !self.replays.first_time(&signature) {
+            eprintln!("[faultline-kernel] rejected a replayed message on {socket}");
+            return None;
         }
+        Some(incoming)
+    }
+
+    /// An input_reply counts only when it comes from the client we prompted (its routing
+    /// identity) and, if it names a parent, answers the open prompt: one client cannot answer
+    /// another client's prompt, nor an old one. (jupyter_client sends no parent.)
+    fn on_input_reply(&mut self, reply: &Message) {
+        if reply.msg_type() != "input_reply" {
+            return;
+        }
+        let Some((prompt_id, client)) = &self.pending_input else {
+            eprintln!("[faultline-kernel] ignored an input_reply: no prompt is open");
+            return;
+        };
+        let parent = reply.parent_header["msg_id"].as_str();
+        if reply.identities != *client || parent.is_some_and(|id| id != prompt_id) {
+            eprintln!("[faultline-kernel] ignored an input_reply from a client not prompted");
+            return;
+        }
+        self.pending_input = None;
+        self.evaluator
+            .input_reply(reply.str_field("value").to_owned());
     }
 
     /// Handles one shell or control request. Returns false when the kernel should exit.
@@ -332,9 +410,11 @@ impl Server {
         match event {
             Event::Iopub(message) => self.publish(message).await,
             Event::Stdin(message) => {
+                let prompt_id = message.header["msg_id"].as_str().unwrap_or_default();
+                self.pending_input = Some((prompt_id.to_owned(), message.identities.clone()));
                 let frames = message.encode(&self.signer);
                 if let Ok(frames) = ZmqMessage::try_from(frames) {
-                    let _ = self.stdin.send(frames).await;
+                    let _ = within_send_timeout(self.stdin.send(frames)).await;
                 }
             }
             Event::Done { reply, failed } => {
@@ -415,7 +495,7 @@ impl Server {
             Channel::Shell => &mut self.shell,
             Channel::Control => &mut self.control,
         };
-        if let Err(e) = socket.send(frames).await {
+        if let Err(e) = within_send_timeout(socket.send(frames)).await {
             eprintln!(
                 "[faultline-kernel] could not send {}: {e}",
                 message.msg_type()
@@ -442,5 +522,38 @@ fn not_available(request: &Message, session: &str) -> Message {
     } else {
         let content = json!({ "status": "ok", "found": false, "data": {}, "metadata": {} });
         request.child("inspect_reply", session, content)
+    }
+}
+
+/// The error reply to a request over the size limit: `x_request` gets `x_reply`.
+fn too_large_reply(request: &Message, size: usize, session: &str) -> Option<Message> {
+    let reply_type = request.msg_type().strip_suffix("_request")?.to_owned() + "_reply";
+    let evalue = format!(
+        "the request is {size} bytes; the kernel accepts at most {MAX_MESSAGE_BYTES} bytes \
+         (16 MiB). Split the cell, or load large data from a file."
+    );
+    let content = json!({
+        "status": "error",
+        "ename": "RequestTooLarge",
+        "evalue": evalue,
+        "traceback": [format!("RequestTooLarge: {evalue}")],
+    });
+    Some(request.child(&reply_type, session, content))
+}
+
+/// How long a reply may wait for a client's socket. A client that stops reading must not stop
+/// the kernel: after this, its reply is dropped (zeromq keeps the bytes already queued, so the
+/// connection's framing stays intact).
+const SEND_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(2);
+
+async fn within_send_timeout(
+    send: impl std::future::Future<Output = zeromq::ZmqResult<()>>,
+) -> Result<(), String> {
+    match tokio::time::timeout(SEND_TIMEOUT, send).await {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(e)) => Err(e.to_string()),
+        Err(_) => Err(format!(
+            "the client did not read it within {SEND_TIMEOUT:?}"
+        )),
     }
 }

@@ -5,6 +5,7 @@
 
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
+use std::collections::{HashSet, VecDeque};
 
 type HmacSha256 = Hmac<Sha256>;
 
@@ -60,6 +61,43 @@ impl Signer {
     }
 }
 
+/// Signatures of recently accepted messages. A signed message replayed by someone who saw it
+/// on the wire is refused instead of run again (jupyter_client keeps the same kind of window).
+pub struct ReplayGuard {
+    order: VecDeque<Vec<u8>>,
+    seen: HashSet<Vec<u8>>,
+}
+
+/// Signatures remembered; older ones are forgotten first.
+const REPLAY_WINDOW: usize = 65_536;
+
+impl ReplayGuard {
+    pub fn new() -> ReplayGuard {
+        ReplayGuard {
+            order: VecDeque::new(),
+            seen: HashSet::new(),
+        }
+    }
+
+    /// True the first time a signature is seen. Empty signatures (signing disabled) always
+    /// pass: without a key there is nothing to tell a replay from a new message.
+    pub fn first_time(&mut self, signature: &[u8]) -> bool {
+        if signature.is_empty() {
+            return true;
+        }
+        if !self.seen.insert(signature.to_vec()) {
+            return false;
+        }
+        self.order.push_back(signature.to_vec());
+        if self.order.len() > REPLAY_WINDOW {
+            if let Some(old) = self.order.pop_front() {
+                self.seen.remove(&old);
+            }
+        }
+        true
+    }
+}
+
 fn decode_hex(hex: &[u8]) -> Option<Vec<u8>> {
     let pairs = hex.chunks_exact(2);
     if !pairs.remainder().is_empty() {
@@ -93,6 +131,22 @@ mod tests {
         let signer = Signer::new("hmac-sha256", "").unwrap();
         assert_eq!(signer.sign(&[b"x"]), "");
         assert!(signer.verify(&[b"x"], b"anything"));
+    }
+
+    #[test]
+    fn replays_are_refused_within_the_window() {
+        let mut guard = ReplayGuard::new();
+        assert!(guard.first_time(b"abc"));
+        assert!(!guard.first_time(b"abc"));
+        assert!(guard.first_time(b""));
+        assert!(guard.first_time(b""));
+        for i in 0..REPLAY_WINDOW {
+            assert!(guard.first_time(format!("{i}").as_bytes()));
+        }
+        assert!(
+            guard.first_time(b"abc"),
+            "forgotten once the window moved on"
+        );
     }
 
     #[test]

@@ -20,7 +20,7 @@ const MAX_IDENTITIES: usize = 16;
 
 /// A verified message. `header` and `parent_header` stay JSON objects so that fields we do not
 /// model (e.g. `subshell_id`) survive into the replies' parent headers.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Message {
     pub identities: Vec<Bytes>,
     pub header: Value,
@@ -32,7 +32,9 @@ pub struct Message {
 
 #[derive(Debug, PartialEq)]
 pub enum WireError {
-    TooLarge(usize),
+    /// A correctly signed message over [`MAX_MESSAGE_BYTES`]: its content was not parsed, but
+    /// the request (without content) is kept so it can be answered with an error.
+    TooLarge(usize, Option<Box<Message>>),
     NoDelimiter,
     TooManyIdentities,
     MissingFrames,
@@ -44,7 +46,10 @@ pub enum WireError {
 impl fmt::Display for WireError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            WireError::TooLarge(n) => write!(f, "message of {n} bytes exceeds the limit"),
+            WireError::TooLarge(n, _) => write!(
+                f,
+                "message of {n} bytes exceeds the limit of {MAX_MESSAGE_BYTES} bytes"
+            ),
             WireError::NoDelimiter => write!(f, "no <IDS|MSG> delimiter"),
             WireError::TooManyIdentities => write!(f, "too many routing identities"),
             WireError::MissingFrames => write!(f, "fewer than five frames after the delimiter"),
@@ -56,12 +61,10 @@ impl fmt::Display for WireError {
 }
 
 impl Message {
-    /// Parses and verifies frames from a socket. `frames` includes routing identities.
+    /// Parses and verifies frames from a socket. `frames` includes routing identities. The
+    /// transport has already bounded their total size (see `server::TRANSPORT_LIMIT`).
     pub fn decode(frames: Vec<Bytes>, signer: &Signer) -> Result<Message, WireError> {
         let size: usize = frames.iter().map(Bytes::len).sum();
-        if size > MAX_MESSAGE_BYTES {
-            return Err(WireError::TooLarge(size));
-        }
         let split = frames
             .iter()
             .position(|f| f.as_ref() == DELIMITER)
@@ -92,6 +95,17 @@ impl Message {
                 return Err(WireError::BadHeader(field));
             }
         }
+        if size > MAX_MESSAGE_BYTES {
+            let request = Message {
+                identities,
+                header,
+                parent_header: json!({}),
+                metadata: json!({}),
+                content: json!({}),
+                buffers: Vec::new(),
+            };
+            return Err(WireError::TooLarge(size, Some(Box::new(request))));
+        }
         Ok(Message {
             identities,
             header,
@@ -100,6 +114,12 @@ impl Message {
             content: object(&rest[4], "content")?,
             buffers: rest[5..].to_vec(),
         })
+    }
+
+    /// The signature frame of raw frames (the one after the delimiter), if there is one.
+    pub fn signature_of(frames: &[Bytes]) -> Option<&Bytes> {
+        let split = frames.iter().position(|f| f.as_ref() == DELIMITER)?;
+        frames.get(split + 1)
     }
 
     /// Serialises and signs into frames ready for a socket.
@@ -237,11 +257,21 @@ mod tests {
             Message::decode(garbage, &signer()).unwrap_err(),
             WireError::NoDelimiter
         );
-        let huge = vec![Bytes::from(vec![0u8; MAX_MESSAGE_BYTES + 1])];
-        assert!(matches!(
-            Message::decode(huge, &signer()),
-            Err(WireError::TooLarge(_))
-        ));
+        let mut huge = sample();
+        huge.content = json!({ "code": "x".repeat(MAX_MESSAGE_BYTES) });
+        match Message::decode(huge.encode(&signer()), &signer()) {
+            Err(WireError::TooLarge(_, Some(request))) => {
+                assert_eq!(request.msg_type(), "kernel_info_request");
+                assert_eq!(request.identities, vec![Bytes::from_static(b"peer")]);
+            }
+            other => panic!("expected TooLarge with the request, got {other:?}"),
+        }
+        let mut forged = huge.encode(&signer());
+        forged[2] = Bytes::from_static(b"0000");
+        assert_eq!(
+            Message::decode(forged, &signer()).unwrap_err(),
+            WireError::BadSignature
+        );
     }
 
     /// Fuzz-style: random frame sets (some built around a real message) never panic the

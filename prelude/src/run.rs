@@ -16,6 +16,29 @@ pub enum Stop {
     TimeLimit,
     /// Reached `max_events` (likely a livelock: nodes that keep each other busy forever).
     EventLimit,
+    /// Virtual time stopped advancing: [`STUCK_EVENTS`](crate::sim::STUCK_EVENTS) events in a
+    /// row happened at one instant. Almost always a livelock through zero delays (messages or
+    /// timers of 0 ms that keep triggering each other), which would otherwise run on to
+    /// `max_events` and, traced, exhaust memory.
+    Stuck,
+}
+
+impl Stop {
+    /// A sentence for the learner when the run ended abnormally, naming the likely cause.
+    pub fn warning(self, events: u64) -> Option<String> {
+        match self {
+            Stop::Quiet | Stop::TimeLimit => None,
+            Stop::EventLimit => Some(format!(
+                "faultline: the run stopped after {events} events (`max_events`) before `until`: \
+                 likely a livelock, nodes that keep each other busy forever"
+            )),
+            Stop::Stuck => Some(format!(
+                "faultline: the run stopped after {events} events because virtual time stopped \
+                 advancing: likely a livelock through zero delays (0 ms messages or timers that \
+                 keep triggering each other). Give the network or timers a delay above zero."
+            )),
+        }
+    }
 }
 
 /// The outcome of one seeded run.

@@ -248,6 +248,25 @@ fn livelock_stops_at_the_event_limit() {
 }
 
 #[test]
+fn zero_delay_livelock_stops_when_time_stops_advancing() {
+    let sim: Sim<Msg> = Sim::new(Net::new().delay(Delay::constant(0.0)))
+        .node(|_| {
+            FnNode::new((), |_, ctx: &mut Ctx<Msg>, from, m| ctx.send(from, m))
+                .on_start(|_, ctx| ctx.send(0, Msg::Ping(0)))
+        })
+        .until(Time::MAX);
+    let run = sim.run(1);
+    assert_eq!(run.stopped, Stop::Stuck);
+    assert!(
+        run.stats.events <= faultline::sim::STUCK_EVENTS + 1,
+        "{}",
+        run.stats.events
+    );
+    let warning = run.stopped.warning(run.stats.events).unwrap();
+    assert!(warning.contains("zero delays"), "{warning}");
+}
+
+#[test]
 fn impossible_configurations_are_errors_naming_the_parameter() {
     let err = Sim::<Msg>::new(Net::new().loss(2.0))
         .faults(Faults::new().crash_at(ms(1), 5))

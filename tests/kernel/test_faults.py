@@ -1,12 +1,14 @@
 """Faults: panics, compile errors, interrupts, a prelude that fails to load, start-up latency,
 completion without rust-src (and without touching the toolchain), and shutdown."""
 
+import os
 import pathlib
+import signal
 import subprocess
 import time
 
 import pytest
-from conftest import Kernel, outputs_of
+from conftest import Kernel, outputs_of, stream_text
 
 HERE = pathlib.Path(__file__).parent
 
@@ -136,3 +138,146 @@ def test_shutdown(restart):
     finally:
         kernel.kc.stop_channels()
         kernel.km.cleanup_resources()
+
+
+def children(pid: int) -> list[int]:
+    found = []
+    for task in pathlib.Path(f"/proc/{pid}/task").iterdir():
+        text = (task / "children").read_text().split()
+        found.extend(int(p) for p in text)
+    return found
+
+
+def is_evcxr_child(pid: int) -> bool:
+    try:
+        return b"EVCXR_IS_RUNTIME=1" in pathlib.Path(f"/proc/{pid}/environ").read_bytes()
+    except OSError:
+        return False
+
+
+def alive(pid: int) -> bool:
+    try:
+        state = pathlib.Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+def test_evcxr_child_dies_with_a_killed_kernel():
+    """SIGKILL gives the kernel no chance to clean up, and a busy child never reads the EOF
+    on its command pipe: it must still not be orphaned."""
+    kernel = Kernel()
+    try:
+        kernel.warm()
+        kernel.kc.execute('println!("spinning"); loop { std::hint::spin_loop(); }')
+        deadline = time.monotonic() + 120
+        while True:  # until the cell runs
+            msg = kernel.kc.get_iopub_msg(timeout=max(0.1, deadline - time.monotonic()))
+            if msg["msg_type"] == "stream" and "spinning" in msg["content"]["text"]:
+                break
+        pid = kernel.km.provisioner.process.pid
+        child = [c for c in children(pid) if is_evcxr_child(c)]
+        assert child, "no evcxr child found"
+        os.kill(pid, signal.SIGKILL)
+        deadline = time.monotonic() + 10
+        while alive(child[0]) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not alive(child[0]), "evcxr's child outlived the kernel"
+    finally:
+        kernel.kc.stop_channels()
+        kernel.km.cleanup_resources()
+
+
+PANIC_IN_DROP = """
+struct Bomb;
+impl Drop for Bomb { fn drop(&mut self) { panic!("second panic, in drop"); } }
+let _bomb = Bomb;
+panic!("first panic");
+"""
+
+
+def test_a_panic_while_unwinding_is_an_error_and_later_panics_still_are():
+    """The abort after a panic in a destructor used to leave every later panic reported as ok.
+    (Its own kernel: on failure it leaves the process without its panic hook.)"""
+    kernel = Kernel()
+    try:
+        kernel.warm()
+        reply, _ = kernel.execute(PANIC_IN_DROP, timeout=60)
+        content = reply["content"]
+        assert content["status"] == "error", content
+        assert content["ename"] == "panic", content
+        for _ in range(2):
+            reply, outputs = kernel.execute('panic!("later")', timeout=60)
+            assert reply["content"]["status"] == "error", reply["content"]
+            assert reply["content"]["ename"] == "panic"
+            kinds = [m["msg_type"] for m in outputs if m["msg_type"] != "execute_input"]
+            assert kinds == ["error"]
+        assert "aborted" in " ".join(content["traceback"])
+    finally:
+        kernel.shutdown()
+
+
+def test_panics_the_cell_handles_are_not_cell_errors(kernel):
+    caught = '{ let r = std::panic::catch_unwind(|| panic!("caught")); println!("{}", r.is_err()); }'
+    joined = '{ let j = std::thread::spawn(|| panic!("in a thread")).join(); println!("{}", j.is_err()); }'
+    for code, message in [(caught, "caught"), (joined, "in a thread")]:
+        reply, outputs = kernel.execute(code, timeout=60)
+        assert reply["content"]["status"] == "ok", reply["content"]
+        assert stream_text(outputs, "stdout") == "true\n"
+        assert message in stream_text(outputs, "stderr")
+
+
+def test_a_late_background_panic_is_not_blamed_on_another_cell(kernel):
+    kernel.execute(
+        'std::thread::spawn(|| { std::thread::sleep(std::time::Duration::from_millis(1500)); '
+        'panic!("late"); });'
+    )
+    reply, _ = kernel.execute("std::thread::sleep(std::time::Duration::from_millis(3000)); 1")
+    assert reply["content"]["status"] == "ok", reply["content"]
+
+
+def test_an_interrupt_as_a_cell_finishes_spares_the_next_cell(kernel):
+    """An interrupt that lands after a cell's code finished, while its output and reply are
+    still on their way, used to kill the process under the next cell (its variables gone)."""
+    noisy = 'for i in 0..150_000u32 { println!("line {i}"); }'
+    for delay in [0.2, 0.5, 0.8, 1.2, 1.6, 2.0]:
+        kernel.execute("let kept: i32 = 41;")
+        kernel.flush_iopub()
+        msg_id = kernel.kc.execute(noisy)
+        while True:  # the cell is running once its output arrives
+            msg = kernel.kc.get_iopub_msg(timeout=60)
+            if msg["parent_header"].get("msg_id") == msg_id and msg["msg_type"] == "stream":
+                break
+        time.sleep(delay)
+        kernel.km.interrupt_kernel()
+        first = kernel.shell_reply(msg_id, timeout=60)["content"]
+        if first["status"] != "ok":
+            assert first["ename"] == "Interrupted", first
+            continue  # stopped while it ran: losing variables is expected then
+        kernel.flush_iopub()
+        reply, outputs = kernel.execute("kept + 1")
+        assert reply["content"]["status"] == "ok", (delay, reply["content"])
+        assert outputs_of(outputs, "execute_result")[0]["data"]["text/plain"] == "42"
+
+
+def test_an_interrupt_during_a_compile_stops_it_and_keeps_variables(kernel):
+    kernel.execute("let kept: i32 = 41;")
+    # A cell that takes rustc seconds to compile, with no top-level variables to type.
+    pushes = "\n".join(
+        f'v.push(format!("{{:?}}", ({i}, [{i}u8; 3], vec![Some({i})], ("{i}", {i}.5))));'
+        for i in range(3000)
+    )
+    slow = "{\nlet mut v = Vec::new();\n" + pushes + "\nv.len()\n};"
+    msg_id = kernel.kc.execute(slow)
+    time.sleep(1.0)
+    started = time.monotonic()
+    kernel.km.interrupt_kernel()
+    reply = kernel.shell_reply(msg_id, timeout=60)
+    elapsed = time.monotonic() - started
+    assert reply["content"]["status"] == "error"
+    assert reply["content"]["ename"] == "Interrupted"
+    assert "compiled" in reply["content"]["evalue"], reply["content"]
+    assert elapsed < 3, f"the interrupt waited {elapsed:.1f} s for the compile"
+    kernel.flush_iopub()
+    reply, outputs = kernel.execute("kept + 1")
+    assert outputs_of(outputs, "execute_result")[0]["data"]["text/plain"] == "42"

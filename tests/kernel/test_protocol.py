@@ -174,3 +174,71 @@ def test_dependency_build_progress_is_shown(kernel, tmp_path):
     assert final["data"]["text/plain"] == "Compiled 1 crate."
     assert final["transient"]["display_id"] == shown[0]["transient"]["display_id"]
     assert outputs_of(outputs, "execute_result")[0]["data"]["text/plain"] == "42"
+
+
+def test_each_cell_owns_its_output_whatever_bytes_it_prints(kernel):
+    """Non-UTF-8 bytes on stdout, evcxr's completion marker printed by the cell, and an
+    unterminated rich-content block used to shift every later result by one cell."""
+    tricky = [
+        r'{ use std::io::Write; std::io::stdout().write_all(b"bad \xff\xfe bytes\n").unwrap(); }',
+        'println!("EVCXR_EXECUTION_COMPLETE");',
+        'println!("EVCXR_BEGIN_CONTENT text/plain");',
+    ]
+    for n, code in enumerate(tricky):
+        reply, outputs = kernel.execute(code + f'\nprintln!("tail {n}");', timeout=30)
+        assert reply["content"]["status"] == "ok", (code, reply["content"])
+        if "BEGIN_CONTENT" not in code:  # there, what follows is the block's content
+            assert f"tail {n}" in stream_text(outputs, "stdout"), (code, outputs)
+        reply, outputs = kernel.execute(f"{n} + 1000", timeout=30)
+        results = outputs_of(outputs, "execute_result")
+        assert results and results[0]["data"]["text/plain"] == str(n + 1000), (code, outputs)
+    shown = stream_text(kernel.execute(tricky[0])[1], "stdout")
+    assert shown == "bad \ufffd\ufffd bytes\n"
+
+
+def test_a_bad_byte_on_stderr_does_not_break_later_eprintln(kernel):
+    code = r'{ use std::io::Write; std::io::stderr().write_all(b"oops \xff\n").unwrap(); }'
+    reply, _ = kernel.execute(code, timeout=30)
+    assert reply["content"]["status"] == "ok", reply["content"]
+    for n in range(3):
+        reply, outputs = kernel.execute(f'eprintln!("still here {n}");', timeout=30)
+        assert reply["content"]["status"] == "ok", reply["content"]
+        assert f"still here {n}" in stream_text(outputs, "stderr")
+
+
+def test_stdin_read_line_asks_the_front_end(kernel):
+    """`std::io::stdin().read_line` used to hang with no prompt (it read evcxr's command pipe)."""
+    code = (
+        'print!("Your name: "); { use std::io::Write; std::io::stdout().flush().unwrap(); }\n'
+        "let mut line = String::new();\n"
+        "std::io::stdin().read_line(&mut line).unwrap();\n"
+        'println!("hello {}", line.trim());'
+    )
+    msg_id = kernel.kc.execute(code, allow_stdin=True)
+    request = kernel.kc.get_stdin_msg(timeout=60)
+    assert request["msg_type"] == "input_request"
+    assert "Your name" in request["content"]["prompt"]
+    kernel.kc.input("Ada")
+    reply, outputs = kernel.reply_and_outputs(msg_id, timeout=30)
+    assert reply["content"]["status"] == "ok", reply["content"]
+    assert "hello Ada" in stream_text(outputs, "stdout")
+
+
+def test_another_client_cannot_answer_the_prompt(kernel):
+    from jupyter_client import BlockingKernelClient
+
+    other = BlockingKernelClient()
+    other.load_connection_info(kernel.km.get_connection_info())
+    other.start_channels()
+    try:
+        code = 'let mut l = String::new(); std::io::stdin().read_line(&mut l).unwrap(); println!("got {}", l.trim());'
+        msg_id = kernel.kc.execute(code, allow_stdin=True)
+        assert kernel.kc.get_stdin_msg(timeout=60)["msg_type"] == "input_request"
+        other.input("forged")
+        time.sleep(0.5)
+        kernel.kc.input("real")
+        reply, outputs = kernel.reply_and_outputs(msg_id, timeout=30)
+        assert reply["content"]["status"] == "ok", reply["content"]
+        assert stream_text(outputs, "stdout") == "got real\n"
+    finally:
+        other.stop_channels()

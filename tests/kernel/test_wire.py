@@ -4,6 +4,7 @@ without a reply, and the kernel keeps serving."""
 import hashlib
 import hmac
 import json
+import socket
 import uuid
 
 import pytest
@@ -65,7 +66,9 @@ def corpus(key: bytes) -> dict[str, list[bytes]]:
         "header with numeric msg_id": message(key, hdr=header(msg_id=7)),
         "content not an object": message(key, content=b"[]"),
         "content invalid UTF-8": message(key, content=b"\xff\xfe"),
-        "oversized": message(key, content=b'{"code": "' + b"x" * (17 << 20) + b'"}'),
+        "oversized and wrongly signed": message(
+            key, content=b'{"code": "' + b"x" * (17 << 20) + b'"}', signature=b"0" * 64
+        ),
         "too many identities": [b"id"] * 20 + good,
         "binary garbage": [bytes(range(256)), bytes(reversed(range(256)))],
     }
@@ -100,3 +103,88 @@ def test_bad_messages_are_dropped_and_the_kernel_keeps_serving(kernel, raw):
     kernel.flush_iopub()
     reply, outputs = kernel.execute("40 + 2")
     assert outputs_of(outputs, "execute_result")[0]["data"]["text/plain"] == "42"
+
+
+def zmtp_greeting() -> bytes:
+    """A ZMTP 3.0 greeting with the NULL mechanism: 64 bytes, no authentication needed."""
+    mechanism = b"NULL".ljust(20, b"\0")
+    return b"\xff" + b"\0" * 8 + b"\x7f" + b"\x03\x00" + mechanism + b"\0" + b"\0" * 31
+
+
+def zmtp_ready(socket_type: bytes = b"DEALER") -> bytes:
+    """The READY command that completes a NULL-mechanism handshake."""
+    prop = b"\x0bSocket-Type" + len(socket_type).to_bytes(4, "big") + socket_type
+    body = b"\x05READY" + prop
+    return b"\x04" + bytes([len(body)]) + body
+
+
+def huge_frame_header(length: int = 1 << 40) -> bytes:
+    """A long-frame header (flags 0x02) announcing `length` bytes that never come."""
+    return b"\x02" + length.to_bytes(8, "big")
+
+
+@pytest.mark.parametrize("channel", ["shell", "control", "stdin", "iopub", "hb"])
+def test_a_frame_announcing_a_terabyte_is_refused_before_allocating(kernel, channel):
+    """73 unauthenticated bytes used to abort the kernel (the transport reserved the announced
+    length). Now the peer is disconnected and the kernel keeps serving."""
+    info = kernel.km.get_connection_info()
+    with socket.create_connection((info["ip"], info[f"{channel}_port"]), timeout=5) as raw:
+        raw.sendall(zmtp_greeting() + huge_frame_header())
+        raw.settimeout(5)
+        received = b""
+        try:  # the kernel's greeting, then EOF when it drops us
+            while chunk := raw.recv(4096):
+                received += chunk
+        except (TimeoutError, ConnectionResetError):
+            pass
+    assert kernel.km.is_alive(), f"the kernel died after 73 bytes on {channel}"
+    msg_id = kernel.kc.kernel_info()
+    assert kernel.shell_reply(msg_id, timeout=10)["content"]["status"] == "ok"
+    assert kernel.kc.is_alive()
+
+
+def test_many_frames_adding_up_past_the_limit_are_refused(kernel):
+    """Frames each below the limit but together far above it: the transport stops buffering."""
+    info = kernel.km.get_connection_info()
+    frame = b"\x03" + (8 << 20).to_bytes(8, "big")  # long, more-frames-follow, 8 MiB
+    chunk = b"\0" * (1 << 20)
+    with socket.create_connection((info["ip"], info["shell_port"]), timeout=5) as raw:
+        raw.sendall(zmtp_greeting() + zmtp_ready())
+        sent = 0
+        try:
+            for _ in range(16):  # 128 MiB announced in all, twice the transport's limit
+                raw.sendall(frame)
+                for _ in range(8):
+                    raw.sendall(chunk)
+                sent += 8
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+    assert sent < 128, "the kernel kept reading a message far over its limit"
+    msg_id = kernel.kc.kernel_info()
+    assert kernel.shell_reply(msg_id, timeout=10)["content"]["status"] == "ok"
+
+
+def test_an_oversized_request_gets_an_error_reply(kernel, raw):
+    key, sockets = raw
+    content = b'{"code": "' + b"x" * (17 << 20) + b'", "silent": false}'
+    sockets["shell"].send_multipart(message(key, header("execute_request"), content=content))
+    assert sockets["shell"].poll(10_000), "no reply to an oversized request"
+    reply = sockets["shell"].recv_multipart()
+    at = reply.index(DELIM)
+    assert json.loads(reply[at + 2])["msg_type"] == "execute_reply"
+    content = json.loads(reply[at + 5])
+    assert content["status"] == "error"
+    assert content["ename"] == "RequestTooLarge"
+    assert "16 MiB" in content["evalue"]
+
+
+def test_a_replayed_message_is_refused(kernel, raw):
+    key, sockets = raw
+    shell = sockets["shell"]
+    frames = message(key, header("execute_request"), content=b'{"code": "40 + 2"}')
+    shell.send_multipart(frames)
+    assert shell.poll(60_000), "no reply to the original"
+    shell.recv_multipart()
+    shell.send_multipart(frames)
+    assert not shell.poll(2_000), "the kernel ran a replayed message again"
+    kernel.flush_iopub()

@@ -312,7 +312,12 @@ impl<M: Clone + Debug + 'static> Sim<M> {
 
     /// Runs once with `seed`, recording a full trace; configuration problems come back as an error.
     pub fn try_run(&self, seed: u64) -> Result<Run, SimError> {
-        Ok(self.prepare()?.run(seed, true))
+        let run = self.prepare()?.run(seed, true);
+        // The one run a learner looks at: say why it ended early (sweeps keep quiet).
+        if let Some(warning) = run.stopped.warning(run.stats.events) {
+            eprintln!("{warning}");
+        }
+        Ok(run)
     }
 
     /// The determinism self-check: runs every seed twice, traced, and compares the runs'
@@ -348,6 +353,11 @@ impl<M: Clone + Debug + 'static> Sim<M> {
     }
 }
 
+/// Events in a row at one virtual instant after which a run stops as [`Stop::Stuck`]. Far
+/// above what a real burst at one instant produces (a thousand nodes broadcasting at once), far
+/// below the default `max_events`.
+pub const STUCK_EVENTS: u64 = 1_000_000;
+
 /// A validated simulation, ready to run many seeds.
 pub(crate) struct Prepared<M> {
     pub cast: Arc<Cast<M>>,
@@ -373,6 +383,8 @@ impl<M: Clone + Debug + 'static> Prepared<M> {
             &self.schedule,
             traced,
         );
+        // Events in a row at the current instant, to notice time that stopped advancing.
+        let mut at_instant = (Time(0), 0u64);
         let stopped = loop {
             let Pending::Heap(heap) = &mut w.pending else {
                 unreachable!("a normal run always uses the heap")
@@ -386,6 +398,13 @@ impl<M: Clone + Debug + 'static> Prepared<M> {
             }
             if w.stats.events >= self.max_events {
                 break Stop::EventLimit;
+            }
+            at_instant = match at_instant {
+                (instant, n) if instant == next.at => (instant, n + 1),
+                _ => (next.at, 1),
+            };
+            if at_instant.1 > STUCK_EVENTS {
+                break Stop::Stuck;
             }
             w.step(next);
         };
