@@ -8,7 +8,7 @@
 //! instead of minutes of compiling the prelude again). On a class server, a learner whose own
 //! cache is empty starts from the administrator's shared one instead ([`crate::seed`]).
 
-use crate::seed;
+use crate::{seed, vendor};
 use sha2::{Digest, Sha256};
 use std::fs::File;
 use std::os::fd::AsRawFd;
@@ -20,7 +20,7 @@ const SLOTS: usize = 4;
 /// cargo from adopting the crate into an enclosing workspace (e.g. a cache kept inside a
 /// project), and its profile — which then governs — compiles dependencies, the prelude included,
 /// optimised, and the learner's cells quickly. The second member, `pin/`, depends on the prelude
-/// alone (see [`PIN_MANIFEST`]).
+/// alone (see [`PIN_MANIFEST`]). A class install adds a patch section ([`crate::vendor`]).
 const WORKSPACE_MANIFEST: &str = r#"# Written by faultline-kernel: evcxr's build directory.
 [workspace]
 members = ["crate", "pin"]
@@ -154,7 +154,12 @@ pub fn acquire(
             if let Some(shared) = &caches.shared {
                 seed_from_shared(&shared.join(&key), &dir.join("crate/target"))?;
             }
-            let manifest = WORKSPACE_MANIFEST.replace("CELL_OPT_LEVEL", CELL_OPT_LEVEL);
+            let vendored = prelude
+                .parent()
+                .map(|p| p.join("vendor"))
+                .unwrap_or_default();
+            let manifest = WORKSPACE_MANIFEST.replace("CELL_OPT_LEVEL", CELL_OPT_LEVEL)
+                + &vendor::patch_section(&vendored)?;
             write_if_changed(&dir.join("Cargo.toml"), &manifest)?;
             let prelude = serde_json::to_string(&prelude.to_string_lossy()).expect("a string");
             std::fs::create_dir_all(dir.join("pin"))?;

@@ -21,6 +21,7 @@ import secrets
 import socket
 import subprocess
 import time
+import urllib.request
 import uuid
 
 import pytest
@@ -96,6 +97,14 @@ c.Spawner.http_timeout = 120
 """
 
 
+def hub_answers(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=2) as response:
+            return response.status == 200
+    except OSError:
+        return False
+
+
 class Hub:
     def __init__(self, url: str, token: str, log: pathlib.Path) -> None:
         self.url, self.token, self.log = url, token, log
@@ -120,6 +129,7 @@ def hub():
     assert (CLASS / "faultline" / "cache").is_dir(), f"no class install in {CLASS}"
     for user in USERS:
         recreate_user(user)
+    (CLASS / "hub.sqlite").unlink(missing_ok=True)  # a fresh hub: no users from an earlier run
     token, port = secrets.token_hex(16), free_port()
     (CLASS / "jupyterhub_config.py").write_text(hub_config(port, token))
     log_path = CLASS / "hub.log"
@@ -132,14 +142,11 @@ def hub():
     try:
         url = f"http://127.0.0.1:{port}"
         deadline = time.monotonic() + 60
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                assert process.poll() is None, log_path.read_text()
-                assert time.monotonic() < deadline, "the hub did not start:\n" + log_path.read_text()
-                time.sleep(0.5)
+        # Ready when the proxy routes the hub's API (the proxy listens before the route exists).
+        while not hub_answers(f"{url}/hub/api/"):
+            assert process.poll() is None, log_path.read_text()
+            assert time.monotonic() < deadline, "the hub did not start:\n" + log_path.read_text()
+            time.sleep(0.5)
         yield Hub(url, token, log_path)
     finally:
         process.terminate()

@@ -709,6 +709,10 @@ impl EvalContext {
         let analysis_code = state.analysis_code(user_code.clone());
         if let Err(errors) = self.fix_variable_types(state, analysis_code) {
             let mut check_res = self.check(user_code.clone(), state.clone(), code_info)?;
+            // PATCH(faultline): warnings are not why a cell fails. They include those of path
+            // dependencies (the prelude, a class install's vendored crates), which are not even
+            // the learner's.
+            check_res.retain(|diagnostic| diagnostic.level() == "error");
             if !check_res.is_empty() {
                 // Do one round of trying to fix errors, otherwise code like the following can end
                 // up reporting `evcxr_display` not found. `fn foo<T: Default>() -> T
@@ -719,6 +723,7 @@ impl EvalContext {
                 }
                 if !fixed.is_empty() {
                     check_res = self.check(user_code.clone(), state.clone(), code_info)?;
+                    check_res.retain(|diagnostic| diagnostic.level() == "error"); // PATCH(faultline)
                 }
                 if !check_res.is_empty() {
                     return Err(Error::CompilationErrors(check_res));

@@ -1,15 +1,16 @@
 #!/usr/bin/env bash
-# NOT YET IN CI (a learner kernel still finds the shared prelude build stale; see deploy/README.md).
-# A class on JupyterHub, on this machine: deploy/install-class puts the kernel, the toolchain and
-# the warm shared cache under a world-readable prefix, then tests/class starts a real hub
-# (jupyterhub from PyPI, configurable-http-proxy from npm) whose local spawner runs three new Unix
-# users' servers and kernels at once. Needs root: it creates (and removes) those users.
-source "$(dirname "$0")/lib/common.sh"
+# A class on JupyterHub, on this machine: deploy/install-class puts the kernel, the toolchain, the
+# vendored dependencies and the warm shared cache under a world-readable prefix, then tests/class
+# starts a real hub (jupyterhub from PyPI, configurable-http-proxy from npm) whose local spawner
+# runs three new Unix users' servers and kernels at once. Needs root: it creates (and removes)
+# those users, and the hub spawns servers as them.
+source "$(dirname "$0")/../lib/common.sh"
 cd "$ROOT"
 if [ "$(id -u)" -ne 0 ]; then
-  echo "class-test: needs root (it creates Unix users and runs a hub that spawns servers as them)" >&2
+  echo "60-class: needs root (it creates Unix users and runs a hub that spawns servers as them)" >&2
   exit 1
 fi
+ensure_apt
 ensure_venv
 isolate_jupyter
 
