@@ -8,7 +8,7 @@
 //!
 //! Each [`KvClient`] talks only to its home replica (a user routed to their nearest region), so
 //! a partition puts clients on both sides. The history holds ordinary reads and writes of key 0,
-//! so [`stale_reads`](crate::register::stale_reads), the linearizability checker and
+//! so [`stale_reads`], the linearizability checker and
 //! [`over_time`] can judge it.
 
 use crate::register::stale_reads;

@@ -39,13 +39,13 @@
 //! | make a node lie | [`Byzantine`](byzantine::Byzantine): `lie`, `equivocate`, `silent` |
 //! | run | [`Sim::run`](sim::Sim::run) (traced), [`run_fast`](sim::Sim::run_fast), [`try_run`](sim::Sim::try_run) (errors as values), [`check_determinism`](sim::Sim::check_determinism) |
 //! | read a run | [`Run`](run::Run): `history`, `observations`, `stats`, `trace()`, `ok_rate`, `p50`, `p99`, `msgs_per_op`, `last`, `fingerprint` |
-//! | check a run | [`check`]: linearizability, invariants, quorum intersection, convergence |
+//! | check a run | [`check`]: linearizability, invariants, convergence |
 //! | sweep a parameter | [`sweep`](sweep::sweep)`(name, values).trials(n)` then `.simulate(build, measure)` or `.monte_carlo(f)` → [`Table`](table::Table) |
 //! | prove "it can fail" | [`Explorer`](explore::Explorer): `max_losses`, `max_crashes`, `check(property)` → minimal [`Counterexample`](explore::Counterexample) |
 //! | plot | [`plot`]: `line`, `scatter`, `bar`, `histogram`, `cdf`, `heatmap`, `timeline`, `spacetime`; a [`Table`](table::Table) or [`Figure`](plot::Figure) shows itself inline |
 //! | order events without a clock | [`LamportClock`](clock::LamportClock), [`VectorClock`](clock::VectorClock) |
-//! | reuse a building block | [`blocks`]: retrying client and server, heartbeat failure detector, quorum register, service chains and fan-out |
-//! | do the arithmetic, measure this machine | modules in the prelude: `scaling` (Amdahl, USL, queueing, load tests), `availability` (k-of-n, nines), `geo` (fibre round trips), `latency_ladder` and `transport` (live wall-clock measurements, outside the simulator), `attacker`, `discovery`, `route`, `ambiguity`, `gc` |
+//! | reuse a building block | [`blocks`]: retrying client and server, heartbeat failure detector, service chains and fan-out |
+//! | a notebook's scenarios, arithmetic, live measurements | the `faultline-lab` crate (preloaded by the kernel): quorum arithmetic and register, CAP store, payments and sagas, Byzantine generals, scaling, availability, geography, … |
 //! | summarise numbers | [`Summary`](stats::Summary) (mean, 95% CI, percentiles), [`wilson`](stats::wilson), [`quantile`](stats::quantile) |
 //!
 //! Impossible parameters (a probability of 1.5, a partition naming node 9 of 3, a NaN delay)
