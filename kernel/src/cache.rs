@@ -41,11 +41,12 @@ panic = "unwind"
 opt-level = 2
 "#;
 
-/// A member that depends on the prelude and is never built. evcxr checks each `:dep` by writing a
-/// manifest that holds only the new crate and running `cargo metadata`, which rewrites the
-/// lockfile; without this member that drops every prelude dependency from it, and the next build
-/// resolves them afresh against the registry index — newer versions, and a rebuilt prelude.
-/// With it, the prelude's locked versions stay in the lockfile whatever a cell declares.
+/// A member that depends on the prelude (and the lab crate beside it) and is never built. evcxr
+/// checks each `:dep` by writing a manifest that holds only the new crate and running `cargo
+/// metadata`, which rewrites the lockfile; without this member that drops every prelude
+/// dependency from it, and the next build resolves them afresh against the registry index —
+/// newer versions, and a rebuilt prelude. With it, the prelude's locked versions stay in the
+/// lockfile whatever a cell declares.
 const PIN_MANIFEST: &str = r#"# Written by faultline-kernel: keeps the prelude's locked versions in the lockfile.
 [package]
 name = "faultline-pin"
@@ -58,6 +59,7 @@ path = "lib.rs"
 
 [dependencies]
 faultline = { path = PRELUDE }
+LAB_DEPENDENCY
 "#;
 
 /// Optimisation of the cell crates themselves.
@@ -161,11 +163,17 @@ pub fn acquire(
             let manifest = WORKSPACE_MANIFEST.replace("CELL_OPT_LEVEL", CELL_OPT_LEVEL)
                 + &vendor::patch_section(&vendored)?;
             write_if_changed(&dir.join("Cargo.toml"), &manifest)?;
+            let lab = crate::lab_beside(prelude).map_or(String::new(), |lab| {
+                let lab = serde_json::to_string(&lab.to_string_lossy()).expect("a string");
+                format!("faultline-lab = {{ path = {lab} }}")
+            });
             let prelude = serde_json::to_string(&prelude.to_string_lossy()).expect("a string");
             std::fs::create_dir_all(dir.join("pin"))?;
             write_if_changed(
                 &dir.join("pin/Cargo.toml"),
-                &PIN_MANIFEST.replace("PRELUDE", &prelude),
+                &PIN_MANIFEST
+                    .replace("PRELUDE", &prelude)
+                    .replace("LAB_DEPENDENCY", &lab),
             )?;
             write_if_changed(&dir.join("pin/lib.rs"), "")?;
             return Ok(Some(BuildSlot { dir, _lock: lock }));

@@ -42,6 +42,8 @@ pub struct Settings {
     pub toolchain_missing: Option<String>,
     /// The prelude crate (`faultline`) to preload.
     pub prelude: PathBuf,
+    /// The notebooks' crate (`faultline-lab`) to preload beside it, if there is one.
+    pub lab: Option<PathBuf>,
     /// A Cargo.lock that pins the prelude's dependencies (copied into the build directory so
     /// resolution is offline and matches the versions already compiled).
     pub lockfile: Option<PathBuf>,
@@ -216,7 +218,7 @@ impl Evaluator {
             .map_err(|e| format!("evcxr could not start: {e}"))
     }
 
-    /// `:dep` the prelude crate, bring it into scope and install the panic hook, in one
+    /// `:dep` the prelude crate (and the lab crate), bring them into scope and install the panic hook, in one
     /// compilation. On failure the hook is installed alone and the reason kept for the next cell.
     fn load_prelude(&mut self, settings: &Settings) {
         let Ok((context, _)) = &mut self.context else {
@@ -235,8 +237,16 @@ impl Evaluator {
             }
         }
         let prelude = settings.prelude.display().to_string();
+        // Both preludes in scope; they never name the same item, so the globs cannot clash.
+        let lab = match &settings.lab {
+            Some(lab) => format!(
+                ":dep faultline-lab = {{ path = {:?} }}\nuse faultline_lab::prelude::*;\n",
+                lab.display().to_string()
+            ),
+            None => String::new(),
+        };
         let code = format!(
-            ":dep faultline = {{ path = {prelude:?} }}\nuse faultline::prelude::*;\n{DEBUG_DISPLAY}\n{PANIC_HOOK}"
+            ":dep faultline = {{ path = {prelude:?} }}\n{lab}use faultline::prelude::*;\n{DEBUG_DISPLAY}\n{PANIC_HOOK}"
         );
         match context.execute(&code) {
             Ok(_) => {

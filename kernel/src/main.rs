@@ -1,5 +1,6 @@
 //! `faultline-kernel`: a Jupyter kernel for Rust built on the evcxr library, with the Faultline
-//! simulation prelude (`use faultline::prelude::*;`) in scope in every session.
+//! simulation prelude and the notebooks' lab crate in scope in every session
+//! (`use faultline::prelude::*; use faultline_lab::prelude::*;`).
 //!
 //! Layout: [`connection`] and [`wire`] (+ [`signing`]) speak the Jupyter protocol; [`server`]
 //! owns the sockets and answers requests; [`evaluator`] runs cells on evcxr in its own thread,
@@ -102,6 +103,14 @@ fn default_prelude() -> PathBuf {
         .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../prelude"))
 }
 
+/// The notebooks' crate (`faultline-lab`), preloaded beside the prelude when it sits next to it
+/// (`<prelude>/../lab`), as in the repository and a class install. A prelude without one (a test
+/// fixture, an older install) is loaded alone.
+fn lab_beside(prelude: &Path) -> Option<PathBuf> {
+    let lab = prelude.parent()?.join("lab");
+    lab.join("Cargo.toml").is_file().then_some(lab)
+}
+
 fn absolute(path: &Path) -> Result<PathBuf, String> {
     std::fs::canonicalize(path).map_err(|e| format!("{}: {e}", path.display()))
 }
@@ -151,6 +160,7 @@ fn prepare(session: String) -> Result<(evaluator::Settings, String), String> {
         .find(|p| p.exists());
     let settings = evaluator::Settings {
         toolchain_missing,
+        lab: lab_beside(&prelude),
         prelude,
         lockfile,
         build_dir,

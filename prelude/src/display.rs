@@ -35,13 +35,13 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 /// The prefix of a display line for Faultline's kernel.
-pub const MARKER: &str = "FAULTLINE_DISPLAY ";
+pub(crate) const MARKER: &str = "FAULTLINE_DISPLAY ";
 
 /// The environment variable Faultline's kernel sets (to `1`) in the process running cells.
-pub const KERNEL_ENV: &str = "FAULTLINE_KERNEL";
+pub(crate) const KERNEL_ENV: &str = "FAULTLINE_KERNEL";
 
 /// Whether we run under Faultline's kernel (`FAULTLINE_KERNEL=1`).
-pub fn in_kernel() -> bool {
+pub(crate) fn in_kernel() -> bool {
     std::env::var_os(KERNEL_ENV).is_some_and(|v| v == "1")
 }
 
@@ -50,7 +50,7 @@ pub type MimeBundle = Vec<(&'static str, String)>;
 
 /// What a display line asks the kernel to do.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
-pub enum DisplayOp {
+pub(crate) enum DisplayOp {
     /// Show a new output (Jupyter `display_data`).
     Display,
     /// Replace the output shown earlier under the same display id (`update_display_data`).
@@ -83,7 +83,7 @@ pub fn write_evcxr(out: &mut dyn Write, bundle: &[(&str, String)]) -> io::Result
 }
 
 /// The one-line JSON message for Faultline's kernel, without the trailing newline.
-pub fn marker_line(
+pub(crate) fn marker_line(
     op: DisplayOp,
     bundle: &[(&str, String)],
     display_id: Option<&str>,
@@ -106,7 +106,7 @@ pub fn marker_line(
 }
 
 /// Writes one display line for Faultline's kernel.
-pub fn write_marker(
+pub(crate) fn write_marker(
     out: &mut dyn Write,
     op: DisplayOp,
     bundle: &[(&str, String)],
@@ -143,7 +143,7 @@ static NEXT_ID: AtomicU64 = AtomicU64::new(0);
 /// A counter alone is not enough: evcxr links this crate into every cell's library, so each
 /// cell has its own copy of the counter, and Jupyter applies an update to every output with the
 /// id — a second sweep would redraw the first one's bar. The wall clock tells the cells apart.
-pub fn new_display_id(kind: &str) -> String {
+pub(crate) fn new_display_id(kind: &str) -> String {
     let nanos = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_nanos());
@@ -464,6 +464,31 @@ impl Table {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_bundle_is_written_as_evcxr_blocks_or_one_display_line() {
+        let bundle: MimeBundle = vec![
+            ("image/svg+xml", "<svg>\n</svg>".to_string()),
+            ("text/plain", "Line chart “Saved”".to_string()),
+        ];
+        let mut out = Vec::new();
+        write_evcxr(&mut out, &bundle).unwrap();
+        let out = String::from_utf8(out).unwrap();
+        assert!(out.starts_with("EVCXR_BEGIN_CONTENT image/svg+xml\n<svg>"));
+        assert!(
+            out.contains("EVCXR_END_CONTENT\nEVCXR_BEGIN_CONTENT text/plain\nLine chart “Saved”")
+        );
+        assert!(out.ends_with("EVCXR_END_CONTENT\n"));
+
+        let line = marker_line(DisplayOp::Display, &bundle, None, false);
+        assert!(!line.contains('\n'), "one line");
+        let v: serde_json::Value =
+            serde_json::from_str(line.strip_prefix(MARKER).unwrap()).unwrap();
+        assert_eq!(v["op"], "display");
+        assert_eq!(v["data"]["image/svg+xml"], "<svg>\n</svg>");
+        assert_eq!(v["display_id"], serde_json::Value::Null);
+        assert_eq!(v["wait"], false);
+    }
+
     use super::*;
     use std::sync::{Arc, Mutex};
 

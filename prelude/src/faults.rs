@@ -94,6 +94,11 @@ impl Faults {
         Faults::default()
     }
 
+    /// The faults scheduled so far, in the order they were added.
+    pub fn scheduled(&self) -> &[(Trigger, FaultAction)] {
+        &self.scheduled
+    }
+
     /// Schedules any action at any trigger.
     pub fn at(mut self, trigger: Trigger, action: FaultAction) -> Faults {
         self.scheduled.push((trigger, action));

@@ -1,6 +1,8 @@
 //! The event loop against small known scenarios: every fault kind changes what it should.
 
 use faultline::prelude::*;
+use faultline::run::Stop;
+use faultline::sim::Nondeterminism;
 
 #[derive(Clone, Debug, PartialEq)]
 enum Msg {

@@ -1,5 +1,6 @@
 //! The explorer finds minimal counterexamples, and finds none where none exist.
 
+use faultline::explore::Choice;
 use faultline::prelude::*;
 
 #[derive(Clone, Debug, PartialEq)]

@@ -70,7 +70,8 @@ impl Backoff {
     }
 
     /// The wait before retry number `attempt` (0 = the first retry). Never overflows.
-    pub fn delay(&self, attempt: u32, rng: &mut crate::rng::Rng) -> Time {
+    /// Crate-private on purpose: computing it is the `retries::backoff` exercise.
+    pub(crate) fn delay(&self, attempt: u32, rng: &mut crate::rng::Rng) -> Time {
         let raw = self.base.0 as f64 * self.factor.powf(attempt as f64);
         let capped = raw.min(self.cap.0 as f64).max(0.0);
         let d = match self.jitter {

@@ -6,23 +6,19 @@
 //! |---|---|
 //! | does the key-value history behave like one copy of each register? | [`linearizable`] |
 //! | does a property hold at every moment / at some moment / at the end? | [`always`], [`eventually`], [`at_end`] |
-//! | must every read quorum meet every write quorum? | [`quorum::quorums_overlap`], [`quorum::check_quorums`] |
 //! | did every replica end with the same value? | [`converged`], [`converged_all`] |
 //!
 //! ```
-//! use faultline::check::{linearizable, quorum};
+//! use faultline::check::linearizable;
 //! use faultline::prelude::*;
 //! let h = History::default();
 //! assert!(linearizable(&h).is_ok());
-//! assert!(quorum::quorums_overlap(5, 3, 3).is_ok());
-//! assert!(quorum::quorums_overlap(4, 2, 2).is_err()); // R + W = N is not enough
 //! ```
 
 mod convergence;
 mod explain;
 mod invariant;
 mod linearizable;
-pub mod quorum;
 mod wgl;
 
 pub use convergence::{converged, converged_all, Divergence};

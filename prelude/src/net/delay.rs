@@ -127,8 +127,10 @@ impl Delay {
         }
     }
 
-    /// Draws one delay. Only called on validated parameters.
-    pub(crate) fn sample(&self, rng: &mut Rng) -> Time {
+    /// Draws one delay from `rng` — e.g. a service time inside a node, from `ctx.rng()`. Never
+    /// panics: parameters a run would reject (see [`SimError`](crate::sim::SimError)) give a
+    /// fixed fallback (the distribution's lower end or median), and NaN or negative times 0.
+    pub fn sample(&self, rng: &mut Rng) -> Time {
         let x = match self.shape {
             Shape::Const(c) => c,
             Shape::Uniform { lo, hi } if hi > lo => rng.random_range(lo..hi),

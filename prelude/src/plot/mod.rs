@@ -56,7 +56,6 @@ pub use histogram::{histogram, Histogram};
 pub use history::{history, HistoryChart};
 pub use line::{line, scatter, XyChart};
 pub use spacetime::{spacetime, SpaceTime};
-pub use style::{color, HEIGHT, PALETTE, WIDTH};
 pub use timeline::{timeline, Timeline};
 
 use crate::stats::Summary;

@@ -5,13 +5,13 @@
 //! happen in a simulation: requests arrive at random, wait in line, and latency explodes long
 //! before the server is "100% busy".
 
-use crate::blocks::retry::Rpc;
-use crate::history::{OpKind, Outcome};
-use crate::net::{Delay, Net};
-use crate::node::{Ctx, Node};
-use crate::sim::Sim;
-use crate::time::{secs, Time};
-use crate::trace::NodeId;
+use faultline::blocks::retry::Rpc;
+use faultline::history::{OpKind, Outcome};
+use faultline::net::{Delay, Net};
+use faultline::node::{Ctx, Node};
+use faultline::sim::Sim;
+use faultline::time::{secs, Time};
+use faultline::trace::NodeId;
 use rand::Rng as _;
 use std::collections::{BTreeMap, VecDeque};
 
@@ -50,7 +50,7 @@ pub fn mm1_utilisation(service_ms: f64, response_ms: f64) -> f64 {
 }
 
 /// A server with `workers` parallel workers and a first-come-first-served queue in front of
-/// them: the queueing that a plain [`Server`](crate::blocks::retry::Server) (which serves every
+/// them: the queueing that a plain [`Server`](faultline::blocks::retry::Server) (which serves every
 /// request at once) leaves out. Replies `Rpc::Reply { ok: true }` when a request is done.
 #[derive(Clone, Debug)]
 pub struct QueueServer {

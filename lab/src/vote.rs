@@ -14,14 +14,14 @@
 //! The run must be synchronous for OM to work (a late message is the same as a lie), so
 //! [`generals`] uses a constant 1 ms delay and decides after every round has had time to arrive.
 
-use crate::byzantine::Byzantine;
-use crate::net::Net;
-use crate::node::{Ctx, Node};
-use crate::rng::Rng;
-use crate::run::Run;
-use crate::sim::Sim;
-use crate::time::ms;
-use crate::trace::NodeId;
+use faultline::byzantine::Byzantine;
+use faultline::net::Net;
+use faultline::node::{Ctx, Node};
+use faultline::rng::Rng;
+use faultline::run::Run;
+use faultline::sim::Sim;
+use faultline::time::ms;
+use faultline::trace::NodeId;
 use rand::seq::index::sample;
 use std::collections::BTreeMap;
 use std::fmt;
@@ -175,7 +175,7 @@ pub fn loyal_agree(run: &Run, traitors: &[NodeId]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::rng::rng;
+    use faultline::rng::rng;
 
     fn agree(n: usize, rounds: usize, traitors: &[NodeId], s: fn() -> Byzantine<Orders>) -> bool {
         let mut sim = generals(n, rounds);

@@ -3,14 +3,14 @@
 //! longer exist; a client that asks a registry (service discovery) follows the change, missing
 //! only for as long as its cached answer is allowed to live (its TTL).
 
-use crate::faults::Faults;
-use crate::history::{OpKind, Outcome};
-use crate::net::{Delay, Net};
-use crate::node::{Ctx, Node};
-use crate::run::Run;
-use crate::sim::Sim;
-use crate::time::{ms, Time};
-use crate::trace::NodeId;
+use faultline::faults::Faults;
+use faultline::history::{OpKind, Outcome};
+use faultline::net::{Delay, Net};
+use faultline::node::{Ctx, Node};
+use faultline::run::Run;
+use faultline::sim::Sim;
+use faultline::time::{ms, Time};
+use faultline::trace::NodeId;
 use std::collections::BTreeMap;
 
 /// Messages of the deploy experiment.
@@ -211,7 +211,7 @@ pub fn error_rate_over_time(run: &Run, bucket: Time) -> Vec<(f64, f64)> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::time::secs;
+    use faultline::time::secs;
 
     #[test]
     fn cached_addresses_fail_after_the_deploy_and_discovery_recovers() {

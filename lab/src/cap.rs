@@ -8,16 +8,16 @@
 //!
 //! Each [`KvClient`] talks only to its home replica (a user routed to their nearest region), so
 //! a partition puts clients on both sides. The history holds ordinary reads and writes of key 0,
-//! so [`stale_reads`](crate::blocks::register::stale_reads), the linearizability checker and
+//! so [`stale_reads`], the linearizability checker and
 //! [`over_time`] can judge it.
 
-use crate::blocks::register::stale_reads;
-use crate::history::{History, Op, OpKind, Outcome, Value};
-use crate::net::{Delay, Net};
-use crate::node::{Ctx, Node};
-use crate::sim::Sim;
-use crate::time::{ms, Time};
-use crate::trace::NodeId;
+use crate::register::stale_reads;
+use faultline::history::{History, Op, OpKind, Outcome, Value};
+use faultline::net::{Delay, Net};
+use faultline::node::{Ctx, Node};
+use faultline::sim::Sim;
+use faultline::time::{ms, Time};
+use faultline::trace::NodeId;
 use rand::Rng as _;
 use std::collections::BTreeMap;
 
@@ -388,7 +388,7 @@ pub fn kv_store(mode: CapMode, replicas: usize) -> Sim<Kv> {
     Sim::new(Net::new().delay(Delay::uniform(2.0, 10.0)))
         .nodes(replicas, move |_| Store::new(mode))
         .clients(replicas, move |id| KvClient::new(id - replicas))
-        .until(crate::time::secs(10))
+        .until(faultline::time::secs(10))
 }
 
 /// What clients saw in one stretch of time.
@@ -477,7 +477,7 @@ pub fn over_time(history: &History, width: Time) -> Vec<Bucket> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::prelude::*;
+    use faultline::prelude::*;
 
     fn cut() -> Faults {
         // Replica 0 and its client (3) on one side; 1, 2 and their clients (4, 5) on the other.

@@ -13,13 +13,13 @@
 //! recorded as `charge` (by the card network, value = order) and `recorded` (by the service);
 //! [`ledger`] compares the two.
 
-use crate::history::{OpKind, Outcome};
-use crate::net::Net;
-use crate::node::{Ctx, Node};
-use crate::run::Run;
-use crate::sim::Sim;
-use crate::time::{ms, Time};
-use crate::trace::NodeId;
+use faultline::history::{OpKind, Outcome};
+use faultline::net::Net;
+use faultline::node::{Ctx, Node};
+use faultline::run::Run;
+use faultline::sim::Sim;
+use faultline::time::{ms, Time};
+use faultline::trace::NodeId;
 use rand::Rng as _;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
@@ -200,7 +200,7 @@ impl Node<Pay> for Shopper {
 /// network losing each message with probability `loss` (1–5 ms delays).
 pub fn payments(keys: bool, crash: f64, loss: f64, orders: u64) -> Sim<Pay> {
     let net = Net::new()
-        .delay(crate::net::Delay::uniform(1.0, 5.0))
+        .delay(faultline::net::Delay::uniform(1.0, 5.0))
         .loss(loss);
     Sim::new(net)
         .node(move |_| PaymentService::new(keys, crash))

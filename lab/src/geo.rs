@@ -43,25 +43,31 @@ pub const CITIES: &[(&str, f64, f64)] = &[
     ("São Paulo", -23.55, -46.63),
 ];
 
-/// The coordinates of a city in [`CITIES`].
-///
-/// # Panics
-/// If the city is not in the list (the message lists the ones that are).
-#[track_caller]
-pub fn city(name: &str) -> (f64, f64) {
+/// A city [`city`] or [`distance_km`] does not know; its message lists the ones it does.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UnknownCity(pub String);
+
+impl std::fmt::Display for UnknownCity {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let known: Vec<&str> = CITIES.iter().map(|c| c.0).collect();
+        write!(f, "unknown city {:?}; known: {}", self.0, known.join(", "))
+    }
+}
+
+impl std::error::Error for UnknownCity {}
+
+/// The (latitude, longitude) of a city in [`CITIES`], or an error naming the known ones.
+pub fn city(name: &str) -> Result<(f64, f64), UnknownCity> {
     CITIES
         .iter()
         .find(|c| c.0 == name)
         .map(|c| (c.1, c.2))
-        .unwrap_or_else(|| {
-            let names: Vec<&str> = CITIES.iter().map(|c| c.0).collect();
-            panic!("unknown city {name:?}; known: {}", names.join(", "))
-        })
+        .ok_or_else(|| UnknownCity(name.to_owned()))
 }
 
 /// Great-circle distance between two cities of [`CITIES`], km.
-pub fn distance_km(a: &str, b: &str) -> f64 {
-    great_circle_km(city(a), city(b))
+pub fn distance_km(a: &str, b: &str) -> Result<f64, UnknownCity> {
+    Ok(great_circle_km(city(a)?, city(b)?))
 }
 
 #[cfg(test)]
@@ -70,10 +76,22 @@ mod tests {
 
     #[test]
     fn new_york_tokyo() {
-        let km = distance_km("New York", "Tokyo");
+        let km = distance_km("New York", "Tokyo").unwrap();
         assert!((km - 10_850.0).abs() < 100.0, "{km}");
         assert!((fiber_rtt_ms(10_800.0) - 108.0).abs() < 1e-9);
         assert!((vacuum_rtt_ms(10_800.0) - 72.05).abs() < 0.01);
-        assert_eq!(distance_km("London", "London"), 0.0);
+        assert_eq!(distance_km("London", "London"), Ok(0.0));
+    }
+
+    #[test]
+    fn an_unknown_city_is_an_error_that_lists_the_known_ones() {
+        let err = distance_km("London", "Atlantis").unwrap_err();
+        assert_eq!(err, UnknownCity("Atlantis".into()));
+        let msg = err.to_string();
+        assert!(
+            msg.starts_with("unknown city \"Atlantis\"; known: New York,"),
+            "{msg}"
+        );
+        assert!(msg.contains("Tokyo"), "{msg}");
     }
 }

@@ -6,7 +6,7 @@
 //! is `r + w > n` and `w > n / 2` — strictly: `r + w = n` lets a read miss a write entirely.
 //!
 //! ```
-//! use faultline::check::quorum::*;
+//! use faultline_lab::quorum::*;
 //! assert_eq!(majority(5), 3);
 //! assert_eq!(crash_tolerance(5), 2);
 //! assert_eq!(byzantine_tolerance(4), 1);
@@ -16,7 +16,7 @@
 //! assert!(check_quorums(&[vec![0, 1]], &[vec![1, 2], vec![2, 0]]).is_ok());
 //! ```
 
-use crate::trace::NodeId;
+use faultline::trace::NodeId;
 use std::fmt;
 
 /// The smallest majority of `n` nodes: `n / 2 + 1`.

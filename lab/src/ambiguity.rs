@@ -3,13 +3,13 @@
 //! sees the same thing in all four (a request sent, then silence), while the server's records
 //! show whether the request was really carried out.
 
-use crate::blocks::retry::{RetryClient, Rpc, Server};
-use crate::faults::Faults;
-use crate::history::Outcome;
-use crate::net::{Delay, Link, Net};
-use crate::run::Run;
-use crate::sim::Sim;
-use crate::time::{ms, Time};
+use faultline::blocks::retry::{RetryClient, Rpc, Server};
+use faultline::faults::Faults;
+use faultline::history::Outcome;
+use faultline::net::{Delay, Link, Net};
+use faultline::run::Run;
+use faultline::sim::Sim;
+use faultline::time::{ms, Time};
 use rand::Rng as _;
 
 /// What really happened to one request.
@@ -49,7 +49,7 @@ impl Cause {
     }
 
     /// Draws a cause with the given weights, in the order of [`Cause::ALL`].
-    pub fn sample(weights: [f64; 5], rng: &mut crate::rng::Rng) -> Cause {
+    pub fn sample(weights: [f64; 5], rng: &mut faultline::rng::Rng) -> Cause {
         let total: f64 = weights.iter().sum();
         let mut u = rng.random_range(0.0..total.max(f64::MIN_POSITIVE));
         for (c, w) in Cause::ALL.iter().zip(weights) {
@@ -103,7 +103,7 @@ pub fn executed(run: &Run) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::rng::rng;
+    use faultline::rng::rng;
 
     #[test]
     fn four_causes_one_symptom() {

@@ -1,6 +1,6 @@
 //! Circuit breakers, and the load a server sees over time.
 //!
-//! [`BreakerClient`] calls a [`Server`](crate::blocks::retry::Server) at a steady rate through a
+//! [`BreakerClient`] calls a [`Server`](faultline::blocks::retry::Server) at a steady rate through a
 //! circuit breaker: **closed** lets calls through and watches the failure rate over a sliding
 //! window; at or above the threshold (with enough calls to judge) it **opens** and fails calls
 //! at once, without touching the server, for a cool-down; then it goes **half-open** and lets a
@@ -11,12 +11,12 @@
 //! `sent` for every call that reached the wire; [`breaker_states`] turns a run into a timeline
 //! lane, and [`arrivals`] and [`per_bucket`] count a node's load per time bucket (the herd).
 
-use crate::blocks::retry::Rpc;
-use crate::history::{OpKind, Outcome};
-use crate::node::{Ctx, Node};
-use crate::run::Run;
-use crate::time::{ms, secs, Time};
-use crate::trace::{NodeId, Trace};
+use faultline::blocks::retry::Rpc;
+use faultline::history::{OpKind, Outcome};
+use faultline::node::{Ctx, Node};
+use faultline::run::Run;
+use faultline::time::{ms, secs, Time};
+use faultline::trace::{NodeId, Trace};
 use std::collections::{BTreeMap, VecDeque};
 
 /// A circuit breaker's state.
@@ -275,7 +275,7 @@ fn count_buckets(times: impl Iterator<Item = Time>, end: Time, width: Time) -> V
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::prelude::*;
+    use faultline::prelude::*;
 
     fn sim(client: BreakerClient) -> Sim<Rpc> {
         Sim::new(Net::new().delay(Delay::constant(5.0)))

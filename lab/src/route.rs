@@ -6,13 +6,13 @@
 //! A message bigger than the path MTU (the smallest MTU on the path) travels as several packets,
 //! and is lost if any of them is: loss per hop grows with the packet count.
 
-use crate::blocks::retry::{Rpc, Server};
-use crate::history::{OpKind, Outcome};
-use crate::net::{Delay, Link, Net};
-use crate::node::{Ctx, Node};
-use crate::sim::Sim;
-use crate::time::{ms, Time};
-use crate::trace::NodeId;
+use faultline::blocks::retry::{Rpc, Server};
+use faultline::history::{OpKind, Outcome};
+use faultline::net::{Delay, Link, Net};
+use faultline::node::{Ctx, Node};
+use faultline::sim::Sim;
+use faultline::time::{ms, Time};
+use faultline::trace::NodeId;
 
 /// One hop of the path.
 #[derive(Clone, Debug, PartialEq)]

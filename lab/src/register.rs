@@ -5,10 +5,10 @@
 //! Reads take the highest version among R replies and, with read repair, write it back to W
 //! replicas before answering — the step that makes the register linearizable when R + W > N.
 
-use crate::history::{History, Key, OpKind, Outcome, Value};
-use crate::node::{Ctx, Node, TimerId};
-use crate::time::{ms, Time};
-use crate::trace::NodeId;
+use faultline::history::{History, Key, OpKind, Outcome, Value};
+use faultline::node::{Ctx, Node, TimerId};
+use faultline::time::{ms, Time};
+use faultline::trace::NodeId;
 use rand::seq::SliceRandom;
 use rand::Rng as _;
 use std::collections::BTreeMap;
@@ -353,7 +353,7 @@ pub fn stale_reads(history: &History) -> (usize, usize) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::prelude::*;
+    use faultline::prelude::*;
 
     fn sim(r: usize, w: usize, repair: bool) -> Sim<Quorum> {
         Sim::new(Net::new().delay(Delay::exponential(3.0).plus(1.0)))

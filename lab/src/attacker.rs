@@ -4,13 +4,13 @@
 //! that the receiver remembers stops replays. Either alone leaves a hole.
 //!
 //! Each transfer carries a `forged` flag that only the *scoring* reads (like the `executed`
-//! records of [`Server`](crate::blocks::retry::Server)): the bank's defence never sees it.
+//! records of [`Server`](faultline::blocks::retry::Server)): the bank's defence never sees it.
 
-use crate::net::{Delay, Net};
-use crate::node::{Ctx, Node};
-use crate::sim::Sim;
-use crate::time::ms;
-use crate::trace::NodeId;
+use faultline::net::{Delay, Net};
+use faultline::node::{Ctx, Node};
+use faultline::sim::Sim;
+use faultline::time::ms;
+use faultline::trace::NodeId;
 use hmac::{Hmac, Mac};
 use rand::Rng as _;
 use sha2::Sha256;
@@ -210,12 +210,12 @@ pub fn wire_attack(transfers: u64, replay: f64, tamper: f64, defence: Defence) -
 }
 
 /// Forged or replayed transfers the bank accepted in `run`.
-pub fn forged_accepted(run: &crate::run::Run) -> usize {
+pub fn forged_accepted(run: &faultline::run::Run) -> usize {
     run.observed("accepted_forged").count()
 }
 
 /// Honest transfers the bank accepted in `run`.
-pub fn legit_accepted(run: &crate::run::Run) -> usize {
+pub fn legit_accepted(run: &faultline::run::Run) -> usize {
     run.observed("accepted_legit").count()
 }
 

@@ -10,11 +10,11 @@
 //! per node) that [`clock_events`] reassembles. A receiver also records `wall_error` = 1 when its own
 //! wall clock reads earlier than the sender's stamp on the message (else 0).
 
-use crate::clock::{LamportClock, VectorClock};
-use crate::node::{Ctx, Node};
-use crate::run::Run;
-use crate::time::{ms, Time};
-use crate::trace::NodeId;
+use faultline::clock::{LamportClock, VectorClock};
+use faultline::node::{Ctx, Node};
+use faultline::run::Run;
+use faultline::time::{ms, Time};
+use faultline::trace::NodeId;
 use rand::seq::IndexedRandom;
 use rand::Rng as _;
 
@@ -221,7 +221,7 @@ pub fn concurrent_pairs(events: &[ClockEvent]) -> (usize, usize) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::prelude::*;
+    use faultline::prelude::*;
 
     fn sim(skew_ms: f64) -> Sim<Stamped> {
         Sim::new(Net::new().delay(Delay::exponential(5.0).plus(1.0)))

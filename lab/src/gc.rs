@@ -2,11 +2,11 @@
 //! while, then carries on as if nothing happened. To everyone else, a long pause looks exactly
 //! like a crash — until the node wakes up.
 
-use crate::faults::Faults;
-use crate::net::Delay;
-use crate::rng::Rng;
-use crate::time::Time;
-use crate::trace::NodeId;
+use faultline::faults::Faults;
+use faultline::net::Delay;
+use faultline::rng::Rng;
+use faultline::time::Time;
+use faultline::trace::NodeId;
 use rand::Rng as _;
 
 /// Adds random pauses to `faults` for each of `nodes` until `until`: pauses start at random
@@ -39,8 +39,8 @@ pub fn random_pauses(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::rng::rng;
-    use crate::time::secs;
+    use faultline::rng::rng;
+    use faultline::time::secs;
 
     #[test]
     fn pauses_are_seeded_and_about_as_frequent_as_asked() {
@@ -55,7 +55,7 @@ mod tests {
             )
         };
         assert_eq!(make(1), make(1));
-        let n = make(1).scheduled.len();
+        let n = make(1).scheduled().len();
         assert!((300..500).contains(&n), "about 4 × 100 pauses: {n}");
     }
 }

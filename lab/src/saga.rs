@@ -10,13 +10,13 @@
 //!
 //! Services record `applied` / `undone` (value: the order); [`saga_outcomes`] reads the final state.
 
-use crate::history::{OpKind, Outcome};
-use crate::net::{Delay, Net};
-use crate::node::{Ctx, Node, TimerId};
-use crate::run::Run;
-use crate::sim::Sim;
-use crate::time::{ms, Time};
-use crate::trace::NodeId;
+use faultline::history::{OpKind, Outcome};
+use faultline::net::{Delay, Net};
+use faultline::node::{Ctx, Node, TimerId};
+use faultline::run::Run;
+use faultline::sim::Sim;
+use faultline::time::{ms, Time};
+use faultline::trace::NodeId;
 use rand::Rng as _;
 use std::collections::BTreeMap;
 
@@ -256,7 +256,7 @@ pub fn saga(orders: u64, compensate: bool, fail: f64, loss: f64) -> Sim<SagaMsg>
         .nodes(3, move |_| StepService::new(fail))
         .client(move |_| Orchestrator::new(orders, compensate))
         .names(["stock", "payment", "courier", "orchestrator"])
-        .until(crate::time::secs(600))
+        .until(faultline::time::secs(600))
 }
 
 /// How the orders of a run ended, judged by what the services really did.

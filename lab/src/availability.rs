@@ -4,28 +4,19 @@
 //! These are the formulas behind the Monte-Carlo experiments of the notebooks: the simulation
 //! shows the numbers happen; the formulas show why.
 
-use crate::time::Time;
+use faultline::time::Time;
 
 /// Probability that at least `k` of `n` independent replicas are up, each up with probability
-/// `up`. `k = 1`: "any replica will do"; `k = n/2 + 1`: a majority quorum.
-pub fn k_of_n(n: u32, k: u32, up: f64) -> f64 {
+/// `up`. `k = 1`: "any replica will do"; `k =` [`majority`](crate::quorum::majority)`(n)`: a
+/// majority quorum.
+pub fn k_of_n(n: usize, k: usize, up: f64) -> f64 {
     (k..=n)
         .map(|i| binomial(n, i) * up.powi(i as i32) * (1.0 - up).powi((n - i) as i32))
         .sum()
 }
 
-/// The smallest majority of `n`: `n / 2 + 1`.
-pub fn majority(n: u32) -> u32 {
-    n / 2 + 1
-}
-
-/// Replicas needed to survive `f` crashed (or cut-off) replicas while a majority remains: 2f+1.
-pub fn replicas_for(f: u32) -> u32 {
-    2 * f + 1
-}
-
 /// n choose k, as a float (exact for the small n of these experiments).
-pub fn binomial(n: u32, k: u32) -> f64 {
+pub fn binomial(n: usize, k: usize) -> f64 {
     if k > n {
         return 0.0;
     }
@@ -64,8 +55,7 @@ mod tests {
         let a: f64 = 0.99;
         assert!((k_of_n(3, 2, a) - (3.0 * a * a - 2.0 * a * a * a)).abs() < 1e-12);
         // 2 replicas needing both is *worse* than one replica.
-        assert!(k_of_n(2, majority(2), a) < a);
-        assert_eq!(replicas_for(1), 3);
+        assert!(k_of_n(2, crate::quorum::majority(2), a) < a);
         assert_eq!(k_of_n(4, 1, 1.0), 1.0);
     }
 
