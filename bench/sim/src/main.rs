@@ -11,6 +11,7 @@ mod inlined;
 mod turmoil_echo;
 
 use faultline::prelude::*;
+use faultline_lab::register::{QuorumClient, Replica};
 use std::time::Instant;
 
 /// Pacing pings: each client sends `pings` pings, one per 1 ms timer, to server `id % servers`.
