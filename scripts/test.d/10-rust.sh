@@ -5,3 +5,4 @@ cd "$ROOT"
 cargo fmt --all -- --check
 cargo clippy --locked --release --workspace --all-targets -- -D warnings
 cargo test --locked --release --workspace
+RUSTDOCFLAGS="-D warnings" cargo doc --locked --release --workspace --no-deps --quiet
