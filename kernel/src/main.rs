@@ -26,6 +26,7 @@ mod seed;
 mod server;
 mod signing;
 mod toolchain;
+mod variables;
 mod wire;
 
 use std::path::{Path, PathBuf};
