@@ -100,7 +100,10 @@ impl Handle {
     pub fn interrupt(&self) {
         let prepare = self.prepare.lock().unwrap().clone();
         let stop_preparing = || prepare.as_ref().is_some_and(PrepareInterrupt::interrupt);
-        if self.interrupter.interrupt(stop_preparing, || self.kill_child()) {
+        if self
+            .interrupter
+            .interrupt(stop_preparing, || self.kill_child())
+        {
             let _ = self.input.send(String::new());
         }
     }
@@ -377,9 +380,8 @@ impl Evaluator {
         crate::variables::check(code, context.variables_and_types().map(|(name, _)| name))?;
         forwarder.begin(request, silent);
         let watcher = interrupter.clone();
-        let (result, stopped) = interrupter.during(|| {
-            crate::infer::execute(context, code, &mut callbacks, &|| watcher.stopped())
-        });
+        let (result, stopped) = interrupter
+            .during(|| crate::infer::execute(context, code, &mut callbacks, &|| watcher.stopped()));
         let panics = forwarder.finish();
         let generated = context.last_source().ok();
         let crashed = matches!(result, Err(evcxr::Error::SubprocessTerminated(_)));

@@ -63,7 +63,11 @@ impl Interrupter {
     /// (`stop_preparing` returns whether it was: evcxr then stops before running it), or while
     /// a compiler runs, the compiler is killed; otherwise evcxr's process is (through
     /// `kill_child`). Returns whether anything was stopped.
-    pub fn interrupt(&self, stop_preparing: impl FnOnce() -> bool, kill_child: impl FnOnce()) -> bool {
+    pub fn interrupt(
+        &self,
+        stop_preparing: impl FnOnce() -> bool,
+        kill_child: impl FnOnce(),
+    ) -> bool {
         let mut state = self.state.lock().unwrap();
         if !state.running || state.stopped != Stopped::Nothing {
             return false;

@@ -74,10 +74,16 @@ mod tests {
 
     #[test]
     fn counts_top_level_lets_only() {
-        assert_eq!(count("let a = 1; let mut b = a;\nlet (c, d) = (1, 2);", &[]), 3);
+        assert_eq!(
+            count("let a = 1; let mut b = a;\nlet (c, d) = (1, 2);", &[]),
+            3
+        );
         assert_eq!(count("{ let a = 1; let b = 2; }", &[]), 0);
         assert_eq!(count("fn f() { let a = 1; } let b = 2;", &[]), 1);
-        assert_eq!(count("if let Some(x) = y { } while let Some(z) = w {}", &[]), 0);
+        assert_eq!(
+            count("if let Some(x) = y { } while let Some(z) = w {}", &[]),
+            0
+        );
         assert_eq!(count("let s = \"let t = 1;\"; // let u = 2;", &[]), 1);
         assert_eq!(count("let a = 1; let a = 2;", &[]), 1);
         assert_eq!(count("let a = 1; let b = 2;", &["a"]), 1);
@@ -85,7 +91,9 @@ mod tests {
 
     #[test]
     fn refuses_too_many_with_the_numbers() {
-        let many: String = (0..=MAX_VARIABLES).map(|i| format!("let v{i} = {i};\n")).collect();
+        let many: String = (0..=MAX_VARIABLES)
+            .map(|i| format!("let v{i} = {i};\n"))
+            .collect();
         let failure = check(&many, ["kept"].into_iter()).unwrap_err();
         assert_eq!(failure.ename, "TooManyVariables");
         assert!(
@@ -98,7 +106,9 @@ mod tests {
             "{}",
             failure.evalue
         );
-        let fits: String = (0..MAX_VARIABLES).map(|i| format!("let v{i} = {i};\n")).collect();
+        let fits: String = (0..MAX_VARIABLES)
+            .map(|i| format!("let v{i} = {i};\n"))
+            .collect();
         assert!(check(&fits, std::iter::empty()).is_ok());
         assert!(check(&format!("{{ {many} }}"), std::iter::empty()).is_ok());
     }

@@ -860,8 +860,8 @@ impl EvalContext {
         Ok(())
     }
 
-    /// PATCH(faultline): stops waiting for rust-analyzer when interrupted; it then goes on in
-    /// the background, so a fresh one takes its place for the next cell.
+    /// PATCH(faultline): stops waiting for rust-analyzer when interrupted; a fresh one takes
+    /// its place for the next cell while the old one is cancelled in the background.
     fn top_level_variables(
         &mut self,
         state: &ContextState,
@@ -871,7 +871,8 @@ impl EvalContext {
             .analyzer
             .top_level_variables("evcxr_analysis_wrapper", &|| interrupt.requested());
         if found.is_err() && interrupt.requested() {
-            self.analyzer = RustAnalyzer::new(&state.config.tmpdir)?;
+            let fresh = RustAnalyzer::new(&state.config.tmpdir)?;
+            std::mem::replace(&mut self.analyzer, fresh).cancel_in_background();
         }
         Ok(found?)
     }

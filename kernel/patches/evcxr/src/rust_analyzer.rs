@@ -176,6 +176,16 @@ impl RustAnalyzer {
         }
     }
 
+    /// PATCH(faultline): stops the analysis still running on a snapshot (an interrupted
+    /// `top_level_variables`), then drops this analyzer, on a thread of its own. A write
+    /// cancels the snapshot's query (which checks at every expression) and waits for it.
+    pub(crate) fn cancel_in_background(self) {
+        let mut host = self.analysis_host;
+        let _ = std::thread::Builder::new()
+            .name("evcxr-analysis-cancel".into())
+            .spawn(move || host.trigger_cancellation());
+    }
+
     fn load_cargo_toml(&mut self, change: &mut ra_hir::ChangeWithProcMacros) -> Result<()> {
         let manifest = ProjectManifest::from_manifest_file(self.cargo_toml_filename())?;
         let sysroot = if self.with_sysroot {
