@@ -4,11 +4,7 @@
 # and installs the kernel like the tests; not part of CI.
 source "$(dirname "$0")/../scripts/lib/common.sh"
 cd "$ROOT"
-ensure_venv
-isolate_jupyter
-build_kernel >/dev/null
-# Fill the build cache first: the benchmark measures warm starts.
-install_kernel "$KERNEL" "$ROOT/build/kernel-cache" "$ROOT/prelude" --sys-prefix >/dev/null
+bench_kernel
 
 # evcxr_jupyter gets the same advantages: the prelude preloaded (its init.evcxr), one build
 # directory reused across sessions, and — where rust-src is missing — the same empty std

@@ -154,7 +154,8 @@ pub fn interrupted() -> Failure {
 pub fn interrupted_compile() -> Failure {
     Failure::new(
         "Interrupted",
-        "the cell was stopped while it compiled, so none of it ran; every variable is kept.",
+        "the cell was stopped while it compiled (its variables' types were being inferred, or \
+         it was being built), so none of it ran; every variable is kept.",
     )
 }
 

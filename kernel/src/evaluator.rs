@@ -8,7 +8,7 @@ use crate::output::{Forwarder, PANIC_PREFIX};
 use crate::progress::BuildProgress;
 use crate::wire::Message;
 use crossbeam_channel::{Receiver, Sender};
-use evcxr::{CommandContext, EvalCallbacks};
+use evcxr::{CommandContext, EvalCallbacks, PrepareInterrupt};
 use serde_json::{json, Map, Value};
 use std::path::{Path, PathBuf};
 use std::process::Child;
@@ -85,6 +85,8 @@ impl<T: std::fmt::Debug + ?Sized> FaultlineDebugDisplay for T {
 pub struct Handle {
     jobs: Sender<Job>,
     child: Arc<Mutex<Option<Arc<Mutex<Child>>>>>,
+    /// Stops a cell evcxr is still analysing or building.
+    prepare: Arc<Mutex<Option<PrepareInterrupt>>>,
     interrupter: Interrupter,
     input: Sender<String>,
 }
@@ -98,7 +100,12 @@ impl Handle {
     /// process (evcxr restarts it); a pending input request is answered with an empty line so
     /// the cell can unwind.
     pub fn interrupt(&self) {
-        if self.interrupter.interrupt(|| self.kill_child()) {
+        let prepare = self.prepare.lock().unwrap().clone();
+        let stop_preparing = || prepare.as_ref().is_some_and(PrepareInterrupt::interrupt);
+        if self
+            .interrupter
+            .interrupt(stop_preparing, || self.kill_child())
+        {
             let _ = self.input.send(String::new());
         }
     }
@@ -124,6 +131,7 @@ pub fn spawn(
     let handle = Handle {
         jobs,
         child: Arc::new(Mutex::new(None)),
+        prepare: Arc::new(Mutex::new(None)),
         interrupter: Interrupter::new(),
         input,
     };
@@ -206,6 +214,7 @@ impl Evaluator {
         CommandContext::new()
             .map(|(context, outputs)| {
                 *handle.child.lock().unwrap() = Some(context.process_handle());
+                *handle.prepare.lock().unwrap() = Some(context.prepare_interrupt());
                 let forwarder = Forwarder::spawn(
                     outputs.stdout,
                     outputs.stderr,
@@ -378,9 +387,11 @@ impl Evaluator {
                 input.recv().unwrap_or_default()
             },
         };
+        crate::variables::check(code, context.variables_and_types().map(|(name, _)| name))?;
         forwarder.begin(request, silent);
-        let (result, stopped) =
-            interrupter.during(|| crate::infer::execute(context, code, &mut callbacks));
+        let watcher = interrupter.clone();
+        let (result, stopped) = interrupter
+            .during(|| crate::infer::execute(context, code, &mut callbacks, &|| watcher.stopped()));
         let panics = forwarder.finish();
         let generated = context.last_source().ok();
         let crashed = matches!(result, Err(evcxr::Error::SubprocessTerminated(_)));

@@ -13,15 +13,20 @@ const MAX_INFERRED: usize = 8;
 
 /// Runs a cell; when evcxr cannot type a variable, asks rustc for the type and runs the cell
 /// again with that annotation. evcxr fails before compiling in that case, so nothing has run.
+/// Stops retrying once `interrupted` says so.
 pub fn execute(
     context: &mut CommandContext,
     code: &str,
     callbacks: &mut EvalCallbacks,
+    interrupted: &dyn Fn() -> bool,
 ) -> Result<EvalOutputs, Error> {
     let mut cell = code.to_owned();
     let mut first_failure = None;
     for _ in 0..MAX_INFERRED {
         let result = context.execute_with_callbacks(&cell, callbacks);
+        if interrupted() {
+            return result;
+        }
         let annotated = result.as_ref().err().and_then(|error| {
             let variable = untyped_variable(error)?;
             let errors = context.check(&probe(&cell, &variable)).ok()?;

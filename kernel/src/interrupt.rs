@@ -1,7 +1,7 @@
 //! Interrupting a cell. An interrupt stops exactly the cell that is running, never the next
 //! one (it could arrive just as a cell finished, and used to kill the next cell's process); a
-//! cell that is still compiling has its compiler stopped instead, so nothing ran and no
-//! variable is lost.
+//! cell that is still compiling — rust-analyzer typing its variables inside this process, or
+//! cargo building it — is stopped before it runs instead, so no variable is lost.
 
 use std::sync::{Arc, Mutex};
 
@@ -9,7 +9,8 @@ use std::sync::{Arc, Mutex};
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Stopped {
     Nothing,
-    /// cargo, while it built the cell: evcxr's process and the variables in it are intact.
+    /// The cell's analysis or build, before it ran: evcxr's process and the variables in it
+    /// are intact.
     Compile,
     /// evcxr's process, while it ran the cell: the variables are gone.
     Child,
@@ -37,6 +38,11 @@ impl Interrupter {
         }
     }
 
+    /// Whether an interrupt stopped the cell being evaluated.
+    pub fn stopped(&self) -> bool {
+        self.state.lock().unwrap().stopped != Stopped::Nothing
+    }
+
     /// Runs a cell's evaluation, open to interrupts; returns its result and what an interrupt
     /// stopped meanwhile.
     pub fn during<T>(&self, evaluate: impl FnOnce() -> T) -> (T, Stopped) {
@@ -53,14 +59,21 @@ impl Interrupter {
         )
     }
 
-    /// Stops the running cell, if there is one: its compiler when one is running, otherwise
-    /// evcxr's process (through `kill_child`). Returns whether anything was stopped.
-    pub fn interrupt(&self, kill_child: impl FnOnce()) -> bool {
+    /// Stops the running cell, if there is one. While it is still being prepared
+    /// (`stop_preparing` returns whether it was: evcxr then stops before running it), or while
+    /// a compiler runs, the compiler is killed; otherwise evcxr's process is (through
+    /// `kill_child`). Returns whether anything was stopped.
+    pub fn interrupt(
+        &self,
+        stop_preparing: impl FnOnce() -> bool,
+        kill_child: impl FnOnce(),
+    ) -> bool {
         let mut state = self.state.lock().unwrap();
         if !state.running || state.stopped != Stopped::Nothing {
             return false;
         }
-        state.stopped = if kill_compilers() {
+        let preparing = stop_preparing();
+        state.stopped = if kill_compilers() || preparing {
             Stopped::Compile
         } else {
             kill_child();
@@ -125,11 +138,11 @@ mod tests {
     fn an_interrupt_outside_a_cell_does_nothing() {
         let interrupter = Interrupter::new();
         let mut killed = false;
-        assert!(!interrupter.interrupt(|| killed = true));
+        assert!(!interrupter.interrupt(|| false, || killed = true));
         assert!(!killed);
         let ((), stopped) = interrupter.during(|| ());
         assert_eq!(stopped, Stopped::Nothing);
-        assert!(!interrupter.interrupt(|| killed = true));
+        assert!(!interrupter.interrupt(|| false, || killed = true));
         assert!(!killed);
     }
 
@@ -139,11 +152,25 @@ mod tests {
         let inside = interrupter.clone();
         let (count, stopped) = interrupter.during(|| {
             let mut kills = 0;
-            inside.interrupt(|| kills += 1);
-            inside.interrupt(|| kills += 1);
+            inside.interrupt(|| false, || kills += 1);
+            assert!(inside.stopped());
+            inside.interrupt(|| false, || kills += 1);
             kills
         });
         assert_eq!((count, stopped), (1, Stopped::Child));
+        assert!(!interrupter.stopped());
+    }
+
+    #[test]
+    fn an_interrupt_while_preparing_keeps_the_process() {
+        let interrupter = Interrupter::new();
+        let inside = interrupter.clone();
+        let mut killed = false;
+        let ((), stopped) = interrupter.during(|| {
+            assert!(inside.interrupt(|| true, || killed = true));
+        });
+        assert_eq!(stopped, Stopped::Compile);
+        assert!(!killed);
     }
 
     #[test]

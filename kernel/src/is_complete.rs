@@ -11,6 +11,21 @@ pub enum Completeness {
 }
 
 pub fn check(code: &str) -> Completeness {
+    scan(code, |_, _| {})
+}
+
+/// A token outside strings and comments: a whole identifier (or keyword, or number), or one
+/// other character.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Token<'a> {
+    Word(&'a str),
+    Punct(char),
+}
+
+/// Scans `code`, giving each token and its bracket depth (a closing bracket has the depth of
+/// what follows it) to `on_token`, and tells whether the code is complete.
+pub fn scan<'a>(code: &'a str, mut on_token: impl FnMut(usize, Token<'a>)) -> Completeness {
+    let starts: Vec<usize> = code.char_indices().map(|(i, _)| i).collect();
     let chars: Vec<char> = code.chars().collect();
     let mut stack: Vec<char> = Vec::new();
     let mut i = 0;
@@ -36,7 +51,10 @@ pub fn check(code: &str) -> Completeness {
                 None => return incomplete(stack.len()),
             },
             '\'' => i = skip_char_or_lifetime(&chars, i),
-            '(' | '[' | '{' => stack.push(c),
+            '(' | '[' | '{' => {
+                on_token(stack.len(), Token::Punct(c));
+                stack.push(c);
+            }
             ')' | ']' | '}' => {
                 let open = match c {
                     ')' => '(',
@@ -46,14 +64,19 @@ pub fn check(code: &str) -> Completeness {
                 if stack.pop() != Some(open) {
                     return Completeness::Invalid;
                 }
+                on_token(stack.len(), Token::Punct(c));
             }
             _ if is_ident_char(c) => {
                 // Skip whole identifiers so that e.g. the `r` in `for` never starts a raw string.
+                let start = i;
                 while i + 1 < chars.len() && is_ident_char(chars[i + 1]) {
                     i += 1;
                 }
+                let end = starts.get(i + 1).copied().unwrap_or(code.len());
+                on_token(stack.len(), Token::Word(&code[starts[start]..end]));
             }
-            _ => {}
+            _ if c.is_whitespace() => {}
+            _ => on_token(stack.len(), Token::Punct(c)),
         }
         i += 1;
     }

@@ -27,6 +27,7 @@ mod seed;
 mod server;
 mod signing;
 mod toolchain;
+mod variables;
 mod vendor;
 mod wire;
 

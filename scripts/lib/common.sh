@@ -88,6 +88,15 @@ install_kernel() {
     FAULTLINE_TOOLCHAIN="$(rustc --print sysroot)" "$kernel" warm
 }
 
+# For the benchmarks: the venv and Jupyter set up like the tests, the kernel built and installed
+# with a warm build cache (they measure warm starts); sets KERNEL.
+bench_kernel() {
+  ensure_venv
+  isolate_jupyter
+  build_kernel >/dev/null
+  install_kernel "$KERNEL" "$ROOT/build/kernel-cache" "$ROOT/prelude" --sys-prefix >/dev/null
+}
+
 # copy_toolchain SYSROOT DEST: a copy of a Rust toolchain that other users can read (an
 # administrator's ~/.rustup is private), made of hard links where the filesystem allows, so it
 # costs no disk. Kept when DEST already holds the same compiler.

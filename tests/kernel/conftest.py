@@ -18,11 +18,13 @@ WARM_TIMEOUT = 600
 class Kernel:
     """A kernel process plus a blocking client, with helpers for whole-request exchanges."""
 
-    def __init__(self, env: dict[str, str] | None = None, log=None, launch_env=None) -> None:
+    def __init__(self, env: dict[str, str] | None = None, log=None, launch_env=None,
+                 kernel_name: str = KERNEL_NAME) -> None:
         """`env`: added to the kernelspec's env. `log`: an open file that receives the kernel's
         stderr (its server log). `launch_env`: the whole environment Jupyter starts the kernel
-        in (before the kernelspec's env), instead of this process's."""
-        self.km = KernelManager(kernel_name=KERNEL_NAME)
+        in (before the kernelspec's env), instead of this process's. `kernel_name`: the
+        kernelspec."""
+        self.km = KernelManager(kernel_name=kernel_name)
         if env:
             self.km.kernel_spec.env.update(env)
         options = {"stderr": log} if log else {}
@@ -65,6 +67,16 @@ class Kernel:
             reply = self.kc.get_shell_msg(timeout=max(0.1, deadline - time.monotonic()))
             if reply["parent_header"].get("msg_id") == msg_id:
                 return reply
+
+    def interrupt_after(self, code: str, delay: float, timeout: float = 60) -> tuple[dict, float]:
+        """Starts a cell, interrupts it after `delay` seconds; returns its reply's content and
+        the seconds from the interrupt to the reply."""
+        msg_id = self.kc.execute(code)
+        time.sleep(delay)
+        started = time.monotonic()
+        self.km.interrupt_kernel()
+        reply = self.shell_reply(msg_id, timeout=timeout)
+        return reply["content"], time.monotonic() - started
 
     def flush_iopub(self) -> None:
         while True:

@@ -268,15 +268,10 @@ def test_an_interrupt_during_a_compile_stops_it_and_keeps_variables(kernel):
         for i in range(3000)
     )
     slow = "{\nlet mut v = Vec::new();\n" + pushes + "\nv.len()\n};"
-    msg_id = kernel.kc.execute(slow)
-    time.sleep(1.0)
-    started = time.monotonic()
-    kernel.km.interrupt_kernel()
-    reply = kernel.shell_reply(msg_id, timeout=60)
-    elapsed = time.monotonic() - started
-    assert reply["content"]["status"] == "error"
-    assert reply["content"]["ename"] == "Interrupted"
-    assert "compiled" in reply["content"]["evalue"], reply["content"]
+    content, elapsed = kernel.interrupt_after(slow, 1.0)
+    assert content["status"] == "error"
+    assert content["ename"] == "Interrupted"
+    assert "compiled" in content["evalue"], content
     assert elapsed < 3, f"the interrupt waited {elapsed:.1f} s for the compile"
     kernel.flush_iopub()
     reply, outputs = kernel.execute("kept + 1")

@@ -81,6 +81,11 @@ impl CommandContext {
         self.eval_context.process_handle()
     }
 
+    /// PATCH(faultline): interrupts the cell while it is being analysed or built.
+    pub fn prepare_interrupt(&self) -> crate::PrepareInterrupt {
+        self.eval_context.prepare_interrupt()
+    }
+
     pub fn variables_and_types(&self) -> impl Iterator<Item = (&str, &str)> {
         self.eval_context.variables_and_types()
     }

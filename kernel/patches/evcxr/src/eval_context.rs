@@ -21,6 +21,8 @@ use crate::evcxr_internal_runtime;
 use crate::item;
 use crate::module::Module;
 use crate::module::SoFile;
+// PATCH(faultline)
+use crate::prepare_interrupt::PrepareInterrupt;
 use crate::runtime;
 use crate::rust_analyzer::Completions;
 use crate::rust_analyzer::RustAnalyzer;
@@ -60,6 +62,8 @@ pub struct EvalContext {
     stdout_sender: crossbeam_channel::Sender<String>,
     analyzer: RustAnalyzer,
     initial_config: Config,
+    /// PATCH(faultline): stops the cell being prepared (see `prepare_interrupt`).
+    prepare_interrupt: PrepareInterrupt,
 }
 
 #[derive(Clone, Debug)]
@@ -442,6 +446,7 @@ impl EvalContext {
             stdout_sender,
             analyzer,
             initial_config,
+            prepare_interrupt: PrepareInterrupt::default(),
         };
         let outputs = EvalContextOutputs {
             stdout: stdout_receiver,
@@ -520,7 +525,8 @@ impl EvalContext {
         let code_out = state.apply(user_code.clone(), &code_info.nodes)?;
 
         let mut outputs =
-            match self.run_statements(code_out, code_info, &mut state, &mut phases, callbacks) {
+            // PATCH(faultline): `run_statements` open to interrupts while it prepares.
+            match self.run_interruptible(code_out, code_info, &mut state, &mut phases, callbacks) {
                 error @ Err(Error::SubprocessTerminated(_)) => {
                     self.restart_child_process()?;
                     return error;
@@ -670,6 +676,11 @@ impl EvalContext {
         self.committed_state.config = self.initial_config.clone();
     }
 
+    /// PATCH(faultline): interrupts the cell while it is being analysed or built.
+    pub fn prepare_interrupt(&self) -> PrepareInterrupt {
+        self.prepare_interrupt.clone()
+    }
+
     pub fn process_handle(&self) -> Arc<Mutex<std::process::Child>> {
         self.child_process.process_handle()
     }
@@ -697,6 +708,21 @@ impl EvalContext {
         self.committed_state = state;
     }
 
+    /// PATCH(faultline): `run_statements`, open to interrupts until the cell's code runs.
+    fn run_interruptible(
+        &mut self,
+        user_code: CodeBlock,
+        code_info: &UserCodeInfo,
+        state: &mut ContextState,
+        phases: &mut PhaseDetailsBuilder,
+        callbacks: &mut EvalCallbacks,
+    ) -> Result<EvalOutputs, Error> {
+        self.prepare_interrupt.begin();
+        let result = self.run_statements(user_code, code_info, state, phases, callbacks);
+        self.prepare_interrupt.end();
+        result
+    }
+
     fn run_statements(
         &mut self,
         mut user_code: CodeBlock,
@@ -706,8 +732,14 @@ impl EvalContext {
         callbacks: &mut EvalCallbacks,
     ) -> Result<EvalOutputs, Error> {
         self.write_cargo_toml(state)?;
-        let analysis_code = state.analysis_code(user_code.clone());
-        if let Err(errors) = self.fix_variable_types(state, analysis_code) {
+        // PATCH(faultline): without the per-variable `evcxr_variable_store` calls, which only
+        // matter to the compiler: rust-analyzer re-solved every pending obligation at each of
+        // them, so typing a cell took time quadratic in the session's variables.
+        let analysis_code = state.analysis_code_for_types(user_code.clone());
+        let typed = self.fix_variable_types(state, analysis_code);
+        // PATCH(faultline): an interrupt during the analysis stops the cell here.
+        self.prepare_interrupt.check()?;
+        if let Err(errors) = typed {
             let mut check_res = self.check(user_code.clone(), state.clone(), code_info)?;
             // PATCH(faultline): warnings are not why a cell fails. They include those of path
             // dependencies (the prelude, a class install's vendored crates), which are not even
@@ -808,6 +840,8 @@ impl EvalContext {
         phases: &mut PhaseDetailsBuilder,
         callbacks: &mut EvalCallbacks,
     ) -> Result<ExecutionArtifacts, Error> {
+        // PATCH(faultline): no build, or no run, after an interrupt (it kills the build).
+        self.prepare_interrupt.check()?;
         let code = state.code_to_compile(user_code, compilation_mode);
         let so_file = self.module.compile(&code, &state.config)?;
 
@@ -820,6 +854,7 @@ impl EvalContext {
         }
         phases.phase_complete("Final compile");
 
+        self.prepare_interrupt.start_running()?;
         let output = self.run_and_capture_output(state, &so_file, callbacks)?;
         Ok(ExecutionArtifacts { output })
     }
@@ -828,6 +863,23 @@ impl EvalContext {
         self.module.write_cargo_toml(state)?;
         self.module.write_config_toml(state)?;
         Ok(())
+    }
+
+    /// PATCH(faultline): stops waiting for rust-analyzer when interrupted; a fresh one takes
+    /// its place for the next cell while the old one is cancelled in the background.
+    fn top_level_variables(
+        &mut self,
+        state: &ContextState,
+    ) -> Result<HashMap<String, VariableInfo>, Error> {
+        let interrupt = self.prepare_interrupt.clone();
+        let found = self
+            .analyzer
+            .top_level_variables("evcxr_analysis_wrapper", &|| interrupt.requested());
+        if found.is_err() && interrupt.requested() {
+            let fresh = RustAnalyzer::new(&state.config.tmpdir)?;
+            std::mem::replace(&mut self.analyzer, fresh).cancel_in_background();
+        }
+        Ok(found?)
     }
 
     fn fix_variable_types(
@@ -842,7 +894,7 @@ impl EvalContext {
                 type_name,
                 is_mutable,
             },
-        ) in self.analyzer.top_level_variables("evcxr_analysis_wrapper")
+        ) in self.top_level_variables(state)?
         {
             // We don't want to try to store evcxr_variable_store into itself, so we ignore it.
             if variable_name == "evcxr_variable_store" {
@@ -1567,6 +1619,16 @@ impl ContextState {
 
     /// Returns code suitable for analysis purposes. Doesn't attempt to preserve runtime behaviour.
     fn analysis_code(&self, user_code: CodeBlock) -> CodeBlock {
+        self.analysis_code_with(user_code, true)
+    }
+
+    /// PATCH(faultline): analysis code for typing variables: without the statements that
+    /// check each variable is `'static` (they do not change any variable's type).
+    fn analysis_code_for_types(&self, user_code: CodeBlock) -> CodeBlock {
+        self.analysis_code_with(user_code, false)
+    }
+
+    fn analysis_code_with(&self, user_code: CodeBlock, store_variables: bool) -> CodeBlock {
         let mut code = CodeBlock::new()
             .generated("#![allow(unused_imports, unused_mut, dead_code)]")
             .add_all(self.attributes_code())
@@ -1590,7 +1652,7 @@ impl ContextState {
         // Pack variable statements in analysis mode are a lot simpler than in compiled mode. We
         // just call a function that enforces that the variable doesn't contain any non-static
         // lifetimes.
-        for var_name in self.variable_states.keys() {
+        for var_name in self.variable_states.keys().filter(|_| store_variables) {
             code.pack_variable(
                 var_name.clone(),
                 format!("evcxr_variable_store({var_name});"),

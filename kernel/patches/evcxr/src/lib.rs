@@ -22,6 +22,8 @@ mod eval_context;
 mod evcxr_internal_runtime;
 mod item;
 mod module;
+// PATCH(faultline): see the module's doc.
+mod prepare_interrupt;
 mod runtime;
 mod rust_analyzer;
 mod statement_splitter;
@@ -38,6 +40,8 @@ pub use crate::eval_context::EvalCallbacks;
 pub use crate::eval_context::EvalContext;
 pub use crate::eval_context::EvalContextOutputs;
 pub use crate::eval_context::EvalOutputs;
+// PATCH(faultline): stops a cell while it is analysed or built.
+pub use crate::prepare_interrupt::PrepareInterrupt;
 pub use crate::runtime::runtime_hook;
 pub use rust_analyzer::Completions;
 

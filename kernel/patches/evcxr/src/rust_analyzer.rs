@@ -11,6 +11,8 @@ use anyhow::anyhow;
 use anyhow::bail;
 use once_cell::sync::Lazy;
 use ra_ap_base_db::SourceRoot;
+// PATCH(faultline): see `top_level_variables`.
+const ANALYSIS_STACK: usize = 16 << 20;
 use ra_ap_hir as ra_hir;
 use ra_ap_ide as ra_ide;
 use ra_ap_ide::CompletionFieldsToResolve;
@@ -137,69 +139,51 @@ impl RustAnalyzer {
     }
 
     /// Returns top-level variable names and their types in the specified function.
-    pub(crate) fn top_level_variables(&self, function_name: &str) -> HashMap<String, VariableInfo> {
-        use ra_ap_syntax::ast::HasModuleItem;
-        use ra_ap_syntax::ast::HasName;
-        let mut result = HashMap::new();
-        let db = self.analysis_host.raw_database();
-        let sema = ra_ide::Semantics::new(db);
-
-        let source_file = sema.parse(ra_ap_base_db::EditionedFileId::new(
-            db,
-            self.source_file_id,
-            EDITION,
-        ));
-
-        ra_ap_hir::attach_db(db, || {
-            for item in source_file.items() {
-                if let ast::Item::Fn(function) = item
-                    && function
-                        .name()
-                        .map(|n| n.text() == function_name)
-                        .unwrap_or(false)
-                {
-                    let Some(body) = function.body() else {
-                        continue;
-                    };
-                    let module = sema
-                        .scope(function.syntax())
-                        .map(|scope| scope.module())
-                        .unwrap();
-                    for statement in body.statements() {
-                        if let ast::Stmt::LetStmt(let_stmt) = statement
-                            && let Some(pat) = let_stmt.pat()
-                            && !add_variable_for_pattern(
-                                &pat,
-                                &sema,
-                                let_stmt.ty(),
-                                module,
-                                &mut result,
-                            )
-                        {
-                            // We didn't add a variable for `pat`, possibly because it's a
-                            // more complex pattern that needs destructuring. Try for each
-                            // sub pattern. This time, we ignore the explicit type, because
-                            // it applies to the whole pattern, not to its parts. Note, this
-                            // will attempt `pat` again, but that's OK, since it failed
-                            // above, so will fail again.
-                            for d in pat.syntax().descendants() {
-                                if let Some(sub_pat) = ast::Pat::cast(d) {
-                                    add_variable_for_pattern(
-                                        &sub_pat,
-                                        &sema,
-                                        None,
-                                        module,
-                                        &mut result,
-                                    );
-                                }
-                            }
-                        }
-                    }
+    /// PATCH(faultline): computed on a thread of its own (on a snapshot of the database), so
+    /// the caller can stop waiting: fails as soon as `interrupted` says so. rust-analyzer
+    /// cannot be cancelled while it infers a body (salsa disables cancellation in queries with
+    /// cycle recovery), and that can take minutes.
+    pub(crate) fn top_level_variables(
+        &self,
+        function_name: &str,
+        interrupted: &dyn Fn() -> bool,
+    ) -> Result<HashMap<String, VariableInfo>> {
+        let db = self.analysis_host.raw_database().clone();
+        let file_id = self.source_file_id;
+        let function_name = function_name.to_owned();
+        let (sender, receiver) = crossbeam_channel::bounded(1);
+        std::thread::Builder::new()
+            .name("evcxr-analysis".into())
+            .stack_size(ANALYSIS_STACK)
+            .spawn(move || {
+                let found = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    top_level_variables_in(&db, file_id, &function_name)
+                }));
+                let _ = sender.send(found);
+            })?;
+        loop {
+            match receiver.recv_timeout(std::time::Duration::from_millis(10)) {
+                Ok(Ok(found)) => return Ok(found),
+                Ok(Err(panic)) => std::panic::resume_unwind(panic),
+                Err(crossbeam_channel::RecvTimeoutError::Timeout) if interrupted() => {
+                    bail!("rust-analyzer was interrupted while it inferred the variables' types")
+                }
+                Err(crossbeam_channel::RecvTimeoutError::Timeout) => {}
+                Err(crossbeam_channel::RecvTimeoutError::Disconnected) => {
+                    bail!("rust-analyzer's thread ended without an answer")
                 }
             }
-        });
+        }
+    }
 
-        result
+    /// PATCH(faultline): stops the analysis still running on a snapshot (an interrupted
+    /// `top_level_variables`), then drops this analyzer, on a thread of its own. A write
+    /// cancels the snapshot's query (which checks at every expression) and waits for it.
+    pub(crate) fn cancel_in_background(self) {
+        let mut host = self.analysis_host;
+        let _ = std::thread::Builder::new()
+            .name("evcxr-analysis-cancel".into())
+            .spawn(move || host.trigger_cancellation());
     }
 
     fn load_cargo_toml(&mut self, change: &mut ra_hir::ChangeWithProcMacros) -> Result<()> {
@@ -410,6 +394,71 @@ impl RustAnalyzer {
 
 /// If `pat` represents a variable that is being defined, then record it in `result` and return
 /// true.
+/// PATCH(faultline): the body of `RustAnalyzer::top_level_variables`, on any database handle.
+fn top_level_variables_in(
+    db: &ra_ide::RootDatabase,
+    file_id: FileId,
+    function_name: &str,
+) -> HashMap<String, VariableInfo> {
+    use ra_ap_syntax::ast::HasModuleItem;
+    use ra_ap_syntax::ast::HasName;
+    let mut result = HashMap::new();
+    let sema = ra_ide::Semantics::new(db);
+
+    let source_file = sema.parse(ra_ap_base_db::EditionedFileId::new(db, file_id, EDITION));
+
+    ra_ap_hir::attach_db(db, || {
+        for item in source_file.items() {
+            if let ast::Item::Fn(function) = item
+                && function
+                    .name()
+                    .map(|n| n.text() == function_name)
+                    .unwrap_or(false)
+            {
+                let Some(body) = function.body() else {
+                    continue;
+                };
+                let module = sema
+                    .scope(function.syntax())
+                    .map(|scope| scope.module())
+                    .unwrap();
+                for statement in body.statements() {
+                    if let ast::Stmt::LetStmt(let_stmt) = statement
+                        && let Some(pat) = let_stmt.pat()
+                        && !add_variable_for_pattern(
+                            &pat,
+                            &sema,
+                            let_stmt.ty(),
+                            module,
+                            &mut result,
+                        )
+                    {
+                        // We didn't add a variable for `pat`, possibly because it's a
+                        // more complex pattern that needs destructuring. Try for each
+                        // sub pattern. This time, we ignore the explicit type, because
+                        // it applies to the whole pattern, not to its parts. Note, this
+                        // will attempt `pat` again, but that's OK, since it failed
+                        // above, so will fail again.
+                        for d in pat.syntax().descendants() {
+                            if let Some(sub_pat) = ast::Pat::cast(d) {
+                                add_variable_for_pattern(
+                                    &sub_pat,
+                                    &sema,
+                                    None,
+                                    module,
+                                    &mut result,
+                                );
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    });
+
+    result
+}
+
 fn add_variable_for_pattern(
     pat: &ast::Pat,
     sema: &ra_hir::Semantics<ra_ide::RootDatabase>,
@@ -597,7 +646,7 @@ mod test {
             }"#
             .to_owned(),
         )?;
-        let var_types = ra.top_level_variables("foo");
+        let var_types = ra.top_level_variables("foo", &|| false)?;
         assert_eq!(var_types["v1"].type_name, TypeName::named("i32"));
         assert!(var_types["v1"].is_mutable);
         assert_eq!(var_types["v2"].type_name, TypeName::named("&[bool; 1]"));
@@ -615,7 +664,7 @@ mod test {
             }"#
             .to_owned(),
         )?;
-        let var_types = ra.top_level_variables("foo");
+        let var_types = ra.top_level_variables("foo", &|| false)?;
         assert_eq!(var_types["v1"].type_name, TypeName::named("u16"));
         assert!(!var_types.contains_key("v2"));
 
