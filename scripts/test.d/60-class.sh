@@ -18,13 +18,17 @@ class="$(mktemp -d /tmp/faultline-class-XXXX)"
 trap 'rm -rf "$class"' EXIT
 chmod 755 "$class"
 export PIP_NO_CACHE_DIR=1 npm_config_cache="$class/npm-cache"
+# Node trusts only its own CA bundle; the machine's (which pip and curl use) may hold more.
+if [ -z "${NODE_EXTRA_CA_CERTS:-}" ] && [ -f /etc/ssl/certs/ca-certificates.crt ]; then
+  export NODE_EXTRA_CA_CERTS=/etc/ssl/certs/ca-certificates.crt
+fi
 
 say "class: the hub's Python (Debian's python3, readable by every user) and its proxy"
 /usr/bin/python3 -m venv "$class/venv"
 "$class/venv/bin/pip" install -q --disable-pip-version-check -r deploy/requirements-hub.txt
 mkdir -p "$class/proxy"
 cp deploy/package.json "$class/proxy/"
-npm install --silent --no-audit --no-fund --prefix "$class/proxy" >/dev/null
+npm install --loglevel=error --no-audit --no-fund --prefix "$class/proxy" >/dev/null
 
 say "class: deploy/install-class into $class/faultline"
 PATH="$class/venv/bin:$PATH" deploy/install-class "$class/faultline" --sys-prefix
