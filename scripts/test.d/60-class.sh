@@ -10,6 +10,8 @@ if [ "$(id -u)" -ne 0 ]; then
   echo "60-class: needs root (it creates Unix users and runs a hub that spawns servers as them)" >&2
   exit 1
 fi
+# useradd and userdel live in sbin, which a CI's minimal PATH may leave out.
+export PATH="$PATH:/usr/sbin:/sbin"
 ensure_apt
 ensure_venv
 isolate_jupyter
