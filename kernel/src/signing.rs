@@ -38,11 +38,7 @@ impl Signer {
         for part in parts {
             mac.update(part);
         }
-        mac.finalize()
-            .into_bytes()
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect()
+        hex::encode(mac.finalize().into_bytes())
     }
 
     /// True when `signature` (hex) is the digest of `parts`, or when signing is disabled.
@@ -50,7 +46,7 @@ impl Signer {
         let Some(mac) = &self.mac else {
             return true;
         };
-        let Some(expected) = decode_hex(signature) else {
+        let Ok(expected) = hex::decode(signature) else {
             return false;
         };
         let mut mac = mac.clone();
@@ -96,19 +92,6 @@ impl ReplayGuard {
         }
         true
     }
-}
-
-fn decode_hex(hex: &[u8]) -> Option<Vec<u8>> {
-    let pairs = hex.chunks_exact(2);
-    if !pairs.remainder().is_empty() {
-        return None;
-    }
-    pairs
-        .map(|pair| {
-            let text = std::str::from_utf8(pair).ok()?;
-            u8::from_str_radix(text, 16).ok()
-        })
-        .collect()
 }
 
 #[cfg(test)]

@@ -5,7 +5,7 @@
 //! - **evcxr's** (any Rust kernel built on evcxr, and ours): a value whose type has
 //!   `pub fn evcxr_display(&self)` is shown by printing blocks
 //!   `EVCXR_BEGIN_CONTENT <mime>` … `EVCXR_END_CONTENT` on stdout. Figures and every figure
-//!   builder ([`crate::plot`]), [`Table`] (HTML), and traces and histories (as their diagrams)
+//!   builder ([`crate::plot`]), [`Table`](crate::table::Table) (HTML), and traces and histories (as their diagrams)
 //!   do this, so the last expression of a cell renders inline.
 //! - **Faultline's kernel** sets `FAULTLINE_KERNEL=1` and understands one stdout line per
 //!   display action, which is how a cell shows several figures ([`Figure::show`]) and a bar
@@ -28,7 +28,6 @@
 //!
 //! [`Figure::show`]: crate::plot::Figure::show
 
-use crate::table::Table;
 use std::fmt::Write as _;
 use std::io::{self, Write};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -89,20 +88,18 @@ pub(crate) fn marker_line(
     display_id: Option<&str>,
     wait: bool,
 ) -> String {
-    let js = |s: &str| serde_json::Value::from(s).to_string();
-    let mut data = String::from("{");
-    for (i, (mime, content)) in bundle.iter().enumerate() {
-        if i > 0 {
-            data.push(',');
-        }
-        let _ = write!(data, "{}:{}", js(mime), js(content));
-    }
-    data.push('}');
-    let id = display_id.map(js).unwrap_or_else(|| "null".into());
-    format!(
-        r#"{MARKER}{{"op":"{}","data":{data},"metadata":{{}},"display_id":{id},"wait":{wait}}}"#,
-        op.as_str()
-    )
+    let data: serde_json::Map<String, serde_json::Value> = bundle
+        .iter()
+        .map(|(mime, content)| (mime.to_string(), content.as_str().into()))
+        .collect();
+    let message = serde_json::json!({
+        "op": op.as_str(),
+        "data": data,
+        "metadata": {},
+        "display_id": display_id,
+        "wait": wait,
+    });
+    format!("{MARKER}{message}")
 }
 
 /// Writes one display line for Faultline's kernel.
@@ -158,18 +155,6 @@ pub(crate) fn new_display_id(kind: &str) -> String {
 pub trait Rich {
     /// The representations, richest first.
     fn mime_bundle(&self) -> MimeBundle;
-}
-
-impl Rich for crate::plot::Figure {
-    fn mime_bundle(&self) -> MimeBundle {
-        crate::plot::Figure::mime_bundle(self)
-    }
-}
-
-impl Rich for Table {
-    fn mime_bundle(&self) -> MimeBundle {
-        Table::mime_bundle(self)
-    }
 }
 
 /// An output that can be replaced in place: the first [`Live::show`] displays, later ones
@@ -391,77 +376,6 @@ impl Progress {
     }
 }
 
-/// Escapes text for HTML.
-fn html_esc(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-}
-
-fn cell(v: f64) -> String {
-    if v.is_nan() {
-        "–".into()
-    } else {
-        crate::plot::fmt_value(v)
-    }
-}
-
-impl Table {
-    /// The table as an HTML `<table>`: one row per parameter value and metric, with n, mean,
-    /// 95% CI, p50 and p99.
-    pub fn to_html(&self) -> String {
-        let mut h = String::from("<table class=\"faultline-table\">\n<thead><tr>");
-        for head in [
-            self.param.as_str(),
-            "metric",
-            "n",
-            "mean",
-            "95% CI",
-            "p50",
-            "p99",
-        ] {
-            let _ = write!(h, "<th>{}</th>", html_esc(head));
-        }
-        h.push_str("</tr></thead>\n<tbody>\n");
-        for r in &self.rows {
-            let s = &r.summary;
-            let _ = writeln!(
-                h,
-                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>[{}, {}]</td><td>{}</td><td>{}</td></tr>",
-                html_esc(&r.label),
-                html_esc(&r.metric),
-                s.n,
-                cell(s.mean),
-                cell(s.ci_low),
-                cell(s.ci_high),
-                cell(s.p50),
-                cell(s.p99)
-            );
-        }
-        h.push_str("</tbody>\n</table>\n");
-        h
-    }
-
-    /// The table's representations: HTML and plain text.
-    pub fn mime_bundle(&self) -> MimeBundle {
-        vec![
-            ("text/html", self.to_html()),
-            ("text/plain", self.to_string()),
-        ]
-    }
-
-    /// Shows the table inline (evcxr's display convention).
-    pub fn evcxr_display(&self) {
-        let _ = write_evcxr(&mut io::stdout().lock(), &self.mime_bundle());
-    }
-
-    /// Shows the table now, mid-cell (several outputs per cell under Faultline's kernel).
-    pub fn show(&self) {
-        show_bundle(&self.mime_bundle());
-    }
-}
-
 #[cfg(test)]
 mod tests {
     #[test]
@@ -525,17 +439,33 @@ mod tests {
             None,
             false,
         );
+        let parse = |line: &str| -> serde_json::Value {
+            let json = line.strip_prefix(MARKER).expect("starts with the marker");
+            assert!(!json.contains('\n'), "one line: {json}");
+            serde_json::from_str(json).unwrap()
+        };
         assert_eq!(
-            line,
-            r#"FAULTLINE_DISPLAY {"op":"display","data":{"image/svg+xml":"<svg>\n</svg>","text/plain":"a \"b\""},"metadata":{},"display_id":null,"wait":false}"#
+            parse(&line),
+            serde_json::json!({
+                "op": "display",
+                "data": {"image/svg+xml": "<svg>\n</svg>", "text/plain": "a \"b\""},
+                "metadata": {}, "display_id": null, "wait": false,
+            })
         );
-        let v: serde_json::Value = serde_json::from_str(&line[MARKER.len()..]).unwrap();
-        assert_eq!(v["data"]["image/svg+xml"], "<svg>\n</svg>");
         let clear = marker_line(DisplayOp::Clear, &[], Some("x"), true);
         assert_eq!(
-            clear,
-            r#"FAULTLINE_DISPLAY {"op":"clear","data":{},"metadata":{},"display_id":"x","wait":true}"#
+            parse(&clear),
+            serde_json::json!({
+                "op": "clear", "data": {}, "metadata": {}, "display_id": "x", "wait": true,
+            })
         );
+        let ansi = marker_line(
+            DisplayOp::Update,
+            &[("text/plain", "\u{1b}[31mred".into())],
+            None,
+            false,
+        );
+        assert_eq!(parse(&ansi)["data"]["text/plain"], "\u{1b}[31mred");
     }
 
     #[test]

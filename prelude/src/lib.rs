@@ -62,6 +62,7 @@ pub mod faults;
 pub mod history;
 pub mod net;
 pub mod node;
+mod number;
 pub mod plot;
 pub mod rng;
 pub mod run;

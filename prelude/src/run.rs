@@ -2,7 +2,6 @@
 
 use crate::history::History;
 use crate::node::Observation;
-use crate::sim::Stats;
 use crate::stats::quantile;
 use crate::time::Time;
 use crate::trace::{NodeId, Trace};
@@ -120,7 +119,7 @@ impl Run {
             "{:?} {:?} {}",
             self.stats, self.stopped, self.end.0
         ));
-        h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+        format!("{:x}", h.finalize())
     }
 
     /// The last value `node` recorded under `key`.
@@ -131,4 +130,24 @@ impl Run {
             .find(|o| o.node == node && o.key == key)
             .map(|o| o.value)
     }
+}
+
+/// Counters of one run.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Stats {
+    /// Events processed.
+    pub events: u64,
+    /// Messages handed to the network (duplicates not counted).
+    pub sent: u64,
+    pub delivered: u64,
+    pub lost: u64,
+    /// Dropped because a partition cut the link.
+    pub cut: u64,
+    /// Dropped because the receiver was down.
+    pub to_crashed: u64,
+    /// Extra copies the network made.
+    pub duplicated: u64,
+    pub timers: u64,
+    /// Sends to a node id that does not exist.
+    pub misaddressed: u64,
 }

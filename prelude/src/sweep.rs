@@ -14,6 +14,7 @@ use crate::table::{Row, Table};
 use crate::time::Time;
 use std::fmt::Debug;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::thread::ScopedJoinHandle;
 use std::time::Duration;
 
 /// A value a sweep can range over: numbers (plotted at their value), strings and tuples
@@ -219,46 +220,63 @@ impl<P: Param> Sweep<P> {
     fn run<R: Metrics>(&self, trial: impl Fn(usize, u64) -> R + Sync) -> Table {
         let per_value = self.trials as usize;
         let total = self.values.len() * per_value;
-        // results[k] holds trial k's metrics, k = value index × trials + trial index.
-        let mut results: Vec<Vec<(String, f64)>> = vec![Vec::new(); total];
         let next = AtomicU64::new(0);
         let done = AtomicU64::new(0);
         const CHUNK: usize = 64;
-        let slots = SlotWriter(results.as_mut_ptr());
+        // Each worker claims chunks of trial indices and returns what it measured, by index;
+        // k = value index × trials + trial index, so results do not depend on the thread count.
+        let mut results: Vec<Vec<(String, f64)>> = vec![Vec::new(); total];
         std::thread::scope(|scope| {
-            for _ in 0..self.threads.min(total.max(1)) {
-                let (next, done, trial, slots) = (&next, &done, &trial, &slots);
-                scope.spawn(move || loop {
-                    let start = next.fetch_add(CHUNK as u64, Ordering::Relaxed) as usize;
-                    if start >= total {
-                        break;
-                    }
-                    for k in start..(start + CHUNK).min(total) {
-                        let (value, i) = (k / per_value, k % per_value);
-                        let mut m = Vec::new();
-                        trial(value, trial_seed(self.seed, i as u64))
-                            .each(&mut |name, x| m.push((name.to_string(), x)));
-                        // SAFETY: each k is claimed by exactly one thread through `next`.
-                        unsafe { slots.write(k, m) };
-                    }
-                    done.fetch_add(
-                        ((start + CHUNK).min(total) - start) as u64,
-                        Ordering::Relaxed,
-                    );
-                });
-            }
+            let workers: Vec<_> = (0..self.threads.min(total.max(1)))
+                .map(|_| {
+                    let (next, done, trial) = (&next, &done, &trial);
+                    scope.spawn(move || {
+                        let mut measured = Vec::new();
+                        loop {
+                            let start = next.fetch_add(CHUNK as u64, Ordering::Relaxed) as usize;
+                            if start >= total {
+                                return measured;
+                            }
+                            let end = (start + CHUNK).min(total);
+                            for k in start..end {
+                                let (value, i) = (k / per_value, k % per_value);
+                                let mut m = Vec::new();
+                                trial(value, trial_seed(self.seed, i as u64))
+                                    .each(&mut |name, x| m.push((name.to_string(), x)));
+                                measured.push((k, m));
+                            }
+                            done.fetch_add((end - start) as u64, Ordering::Relaxed);
+                        }
+                    })
+                })
+                .collect();
             if self.progress {
-                let label = format!("sweep {}", self.name);
-                let mut bar = Progress::new(&label, total as u64);
-                while done.load(Ordering::Relaxed) < total as u64 {
-                    bar.set(done.load(Ordering::Relaxed));
-                    std::thread::sleep(Duration::from_millis(100));
+                self.show_progress(&done, total, &workers);
+            }
+            for worker in workers {
+                // A panicking trial panics the sweep, as it would run on one thread.
+                let measured = worker
+                    .join()
+                    .unwrap_or_else(|e| std::panic::resume_unwind(e));
+                for (k, m) in measured {
+                    results[k] = m;
                 }
-                bar.set(total as u64);
-                bar.finish();
             }
         });
         self.summarise(&results, per_value)
+    }
+
+    /// A progress bar over the trials done, until every worker has finished (a panicking
+    /// trial ends its worker early, and must not leave the bar waiting forever).
+    fn show_progress<T>(&self, done: &AtomicU64, total: usize, workers: &[ScopedJoinHandle<T>]) {
+        let label = format!("sweep {}", self.name);
+        let mut bar = Progress::new(&label, total as u64);
+        while !workers.iter().all(|w| w.is_finished()) {
+            bar.set(done.load(Ordering::Relaxed));
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        bar.set(done.load(Ordering::Relaxed));
+        bar.finish();
     }
 
     fn summarise(&self, results: &[Vec<(String, f64)>], per_value: usize) -> Table {
@@ -290,21 +308,6 @@ impl<P: Param> Sweep<P> {
             param: self.name.clone(),
             rows,
         }
-    }
-}
-
-/// Lets worker threads fill disjoint slots of one vector without locking.
-struct SlotWriter<T>(*mut T);
-
-// SAFETY: writers only ever touch distinct indices (see `run`), and the scope joins them before
-// the vector is read.
-unsafe impl<T: Send> Sync for SlotWriter<T> {}
-
-impl<T> SlotWriter<T> {
-    /// # Safety
-    /// `k` must be in bounds and written by no other thread.
-    unsafe fn write(&self, k: usize, value: T) {
-        unsafe { *self.0.add(k) = value };
     }
 }
 
@@ -342,5 +345,15 @@ mod tests {
             .monte_carlo(|_, _| 1.0);
         assert_eq!(t.rows[1].label, "(2, 2)");
         assert_eq!(t.rows[1].x, 1.0);
+    }
+
+    #[test]
+    fn a_panicking_trial_panics_the_sweep_instead_of_hanging_its_progress_bar() {
+        let sweep = sweep("p", [1, 2]).trials(200).threads(2);
+        let caught = std::panic::catch_unwind(|| {
+            sweep.monte_carlo(|&p, _| if p == 2 { panic!("trial broke") } else { 1.0 })
+        });
+        let message = caught.unwrap_err();
+        assert_eq!(message.downcast_ref::<&str>(), Some(&"trial broke"));
     }
 }

@@ -1,7 +1,10 @@
 //! Experiment tables: one row per (parameter value, metric), each with a full summary.
 
+use crate::display::{show_bundle, write_evcxr, MimeBundle, Rich};
+use crate::number::fmt_value;
 use crate::stats::Summary;
-use std::fmt;
+use std::fmt::{self, Write as _};
+use std::io;
 
 /// One summarised metric at one parameter value.
 #[derive(Clone, Debug, PartialEq)]
@@ -76,5 +79,82 @@ impl fmt::Display for Table {
             )?;
         }
         Ok(())
+    }
+}
+
+/// Escapes text for HTML.
+fn html_esc(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+fn cell(v: f64) -> String {
+    if v.is_nan() {
+        "–".into()
+    } else {
+        fmt_value(v)
+    }
+}
+
+impl Table {
+    /// The table as an HTML `<table>`: one row per parameter value and metric, with n, mean,
+    /// 95% CI, p50 and p99.
+    pub fn to_html(&self) -> String {
+        let mut h = String::from("<table class=\"faultline-table\">\n<thead><tr>");
+        for head in [
+            self.param.as_str(),
+            "metric",
+            "n",
+            "mean",
+            "95% CI",
+            "p50",
+            "p99",
+        ] {
+            let _ = write!(h, "<th>{}</th>", html_esc(head));
+        }
+        h.push_str("</tr></thead>\n<tbody>\n");
+        for r in &self.rows {
+            let s = &r.summary;
+            let _ = writeln!(
+                h,
+                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>[{}, {}]</td><td>{}</td><td>{}</td></tr>",
+                html_esc(&r.label),
+                html_esc(&r.metric),
+                s.n,
+                cell(s.mean),
+                cell(s.ci_low),
+                cell(s.ci_high),
+                cell(s.p50),
+                cell(s.p99)
+            );
+        }
+        h.push_str("</tbody>\n</table>\n");
+        h
+    }
+
+    /// The table's representations: HTML and plain text.
+    pub fn mime_bundle(&self) -> MimeBundle {
+        vec![
+            ("text/html", self.to_html()),
+            ("text/plain", self.to_string()),
+        ]
+    }
+
+    /// Shows the table inline (evcxr's display convention).
+    pub fn evcxr_display(&self) {
+        let _ = write_evcxr(&mut io::stdout().lock(), &self.mime_bundle());
+    }
+
+    /// Shows the table now, mid-cell (several outputs per cell under Faultline's kernel).
+    pub fn show(&self) {
+        show_bundle(&self.mime_bundle());
+    }
+}
+
+impl Rich for Table {
+    fn mime_bundle(&self) -> MimeBundle {
+        Table::mime_bundle(self)
     }
 }

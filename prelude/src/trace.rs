@@ -4,8 +4,7 @@
 //! a space-time diagram draws; node events (timers, crashes, logs) are a separate ordered list.
 
 use crate::time::Time;
-use sha2::{Digest, Sha256};
-use std::fmt::{self, Write as _};
+use std::fmt;
 
 /// A node's index in the simulation, from 0.
 pub type NodeId = usize;
@@ -166,16 +165,6 @@ impl Trace {
             out.push((s, self.end, c));
         }
         out
-    }
-
-    /// A stable fingerprint of the whole trace: equal hashes mean identical runs.
-    pub fn hash(&self) -> String {
-        let mut h = Sha256::new();
-        h.update(self.to_string().as_bytes());
-        h.finalize().iter().fold(String::new(), |mut s, b| {
-            let _ = write!(s, "{b:02x}");
-            s
-        })
     }
 
     fn name(&self, id: NodeId) -> &str {

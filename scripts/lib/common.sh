@@ -8,12 +8,11 @@ VENV="$ROOT/.venv"
 
 say() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
 
-# Debian packages the tests need: chromium (JupyterLab in a browser), librsvg2-bin (SVG→PNG) and
-# npm (JupyterHub's proxy, for the class test).
+# Debian packages the tests need: chromium (JupyterLab in a browser) and npm (JupyterHub's
+# proxy, for the class test).
 ensure_apt() {
   local missing=()
   command -v chromium >/dev/null || missing+=(chromium)
-  command -v rsvg-convert >/dev/null || missing+=(librsvg2-bin)
   command -v npm >/dev/null || missing+=(npm)
   [ ${#missing[@]} -eq 0 ] && return 0
   if [ "$(id -u)" -ne 0 ]; then

@@ -4,11 +4,10 @@
 source "$(dirname "$0")/../lib/common.sh"
 cd "$ROOT"
 
-say "exercises: self-check (solutions pass; stubs not implemented; each wrong implementation caught)"
-cargo test --locked --release -p faultline-grader --test selfcheck
-
-say "exercises: the grade cannot be forged (exit, fake grade.json, hang, abort); class formats parse"
-cargo test --locked --release -p faultline-grader --test forgery
+say "exercises: the grader's tests — self-check (solutions pass; stubs not implemented; each wrong
+implementation caught), answer key (shortcuts do not compile), forgery (exit, fake grade.json, hang,
+abort), class formats"
+cargo test --locked --release -p faultline-grader
 
 say "exercises: the learner's \`cargo test\` on the untouched stubs"
 out="$(mktemp -d)"

@@ -13,10 +13,40 @@
 //! minimal set of successful operations that still conflict when any other operation may be
 //! left out (found by letting them be skipped one at a time, latest first).
 
-use super::linearizable::{KeyHistory, Violation};
+use super::key_history::KeyHistory;
 use super::wgl::{search, Budget, Entry, Found, Step};
-use crate::history::{Op, OpKind, Outcome, Value};
+use crate::history::{Key, Op, OpKind, Outcome, Value};
 use crate::time::Time;
+use std::fmt;
+
+/// A definite linearizability violation on one key.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Violation {
+    pub key: Key,
+    /// The first operation (by completion) that cannot take effect consistently with the ones
+    /// before it: always a read or a successful compare-and-set.
+    pub culprit: Op,
+    /// The culprit and the operations it conflicts with, in invocation order.
+    pub ops: Vec<Op>,
+    /// What went wrong, in a learner's terms.
+    pub explanation: String,
+}
+
+impl fmt::Display for Violation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(
+            f,
+            "not linearizable (key {}): {}",
+            self.key, self.explanation
+        )?;
+        write!(f, "operations involved:")?;
+        for op in &self.ops {
+            let mark = if op.id == self.culprit.id { "→" } else { " " };
+            write!(f, "\n {mark} {}", line(op))?;
+        }
+        Ok(())
+    }
+}
 
 /// At most this many operations are listed for an irregular violation.
 const MAX_LISTED: usize = 10;

@@ -18,11 +18,13 @@
 mod convergence;
 mod explain;
 mod invariant;
+mod key_history;
 mod linearizable;
 mod wgl;
 
 pub use convergence::{converged, converged_all, Divergence};
+pub use explain::Violation;
 pub use invariant::{always, at_end, eventually, Expected, InvariantFailure, View};
 pub use linearizable::{
-    linearizable, linearizable_within, NotLinearizable, TooLarge, Violation, DEFAULT_BUDGET,
+    linearizable, linearizable_within, NotLinearizable, TooLarge, DEFAULT_BUDGET,
 };

@@ -42,6 +42,16 @@ pub(crate) enum Step {
 }
 
 impl Step {
+    /// The value this step proves the register held: what a read saw, or what a
+    /// compare-and-set expected.
+    pub(crate) fn observed(self) -> Option<Value> {
+        match self {
+            Step::Read(seen) => seen,
+            Step::Cas { expected, .. } => Some(expected),
+            Step::Write(_) => None,
+        }
+    }
+
     /// The register's value after this step from `state`, or `None` if it cannot happen there.
     fn apply(self, state: Option<Value>) -> Option<Option<Value>> {
         match self {
@@ -120,14 +130,7 @@ enum Move {
 pub(crate) fn search(ops: &[Entry], budget: &mut Budget) -> Found {
     let mut list = EventList::new(ops);
     let keys: Vec<u128> = (0..ops.len() as u64).map(|i| mix128(i, 0x5EED)).collect();
-    let observed: HashSet<Value> = ops
-        .iter()
-        .filter_map(|e| match e.step {
-            Step::Read(seen) => seen,
-            Step::Cas { expected, .. } => Some(expected),
-            Step::Write(_) => None,
-        })
-        .collect();
+    let observed: HashSet<Value> = ops.iter().filter_map(|e| e.step.observed()).collect();
     let unread: Vec<bool> = ops
         .iter()
         .map(|e| matches!(e.step, Step::Write(v) if !observed.contains(&v)))

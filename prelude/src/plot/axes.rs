@@ -1,7 +1,8 @@
-//! Scales, ticks, number formatting, and the frame (title, grid, axes, legend) around a plot.
+//! Scales, ticks, and the frame (title, grid, axes, legend) around a plot.
 
 use super::style::{self, GREY, GRID, LABEL_SIZE, SHADE, SMALL_SIZE, TICK_SIZE, TITLE_SIZE};
 use super::svg::{text_width, truncate, truncate_middle, Anchor, Stroke, Svg, Text};
+pub use crate::number::fmt_value;
 
 /// Maps data values on one axis to pixels, linearly or logarithmically.
 #[derive(Copy, Clone, Debug)]
@@ -77,37 +78,6 @@ pub(crate) fn fmt_tick(v: f64, step: f64) -> String {
         (-step.log10() - 1e-9).ceil().max(0.0) as usize
     };
     format!("{v:.decimals$}")
-}
-
-/// Formats a value for annotations and summaries: about three significant figures.
-pub fn fmt_value(v: f64) -> String {
-    if !v.is_finite() {
-        return format!("{v}");
-    }
-    // Float noise around zero (e.g. a CI bound of 6.9e-18) reads as zero.
-    if v.abs() < 1e-12 {
-        return "0".into();
-    }
-    let a = v.abs();
-    for (div, suffix) in [(1e9, "G"), (1e6, "M"), (1e4, "k")] {
-        if a >= div {
-            let div = if suffix == "k" { 1e3 } else { div };
-            return format!("{}{suffix}", fmt_value(v / div));
-        }
-    }
-    if a >= 100.0 {
-        return format!("{v:.0}");
-    }
-    if a < 1e-3 {
-        return format!("{v:.2e}");
-    }
-    let decimals = (2 - a.log10().floor() as i32).max(0) as usize;
-    let s = format!("{v:.decimals$}");
-    if s.contains('.') {
-        s.trim_end_matches('0').trim_end_matches('.').to_string()
-    } else {
-        s
-    }
 }
 
 /// One axis: its extent, scale type, label, and labelled ticks.

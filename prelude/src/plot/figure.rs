@@ -139,6 +139,12 @@ impl Figure {
     }
 }
 
+impl display::Rich for Figure {
+    fn mime_bundle(&self) -> MimeBundle {
+        Figure::mime_bundle(self)
+    }
+}
+
 impl fmt::Display for Figure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.text)

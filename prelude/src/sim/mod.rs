@@ -19,8 +19,6 @@ use std::fmt::{self, Debug};
 use std::sync::Arc;
 use world::{Cast, Factory, Pending, Wire, World};
 
-pub use world::Stats;
-
 /// Everything wrong with a simulation's configuration, found when it is about to run.
 #[derive(Clone, Debug, PartialEq)]
 pub struct SimError(pub Vec<ConfigError>);

@@ -11,7 +11,7 @@ use crate::history::History;
 use crate::net::NetRt;
 use crate::node::{Ctx, Node, Observation, Out, Storage, TimerId};
 use crate::rng::{stream, Rng, Stream};
-use crate::run::{Run, Stop};
+use crate::run::{Run, Stats, Stop};
 use crate::time::Time;
 use crate::trace::{DropReason, EventKind, Fate, MsgId, MsgRecord, NodeId, Trace, TraceEvent};
 use std::cmp::Ordering;
@@ -73,26 +73,6 @@ impl<M> Pending<M> {
             Pending::Pool(v) => v.push(e),
         }
     }
-}
-
-/// Counters of one run.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Stats {
-    /// Events processed.
-    pub events: u64,
-    /// Messages handed to the network (duplicates not counted).
-    pub sent: u64,
-    pub delivered: u64,
-    pub lost: u64,
-    /// Dropped because a partition cut the link.
-    pub cut: u64,
-    /// Dropped because the receiver was down.
-    pub to_crashed: u64,
-    /// Extra copies the network made.
-    pub duplicated: u64,
-    pub timers: u64,
-    /// Sends to a node id that does not exist.
-    pub misaddressed: u64,
 }
 
 /// The network's job in the current mode.
