@@ -55,16 +55,30 @@ pub struct Settings {
     pub session: String,
 }
 
-/// Installed in the child before any cell runs: reports panics to the kernel as one line, so a
-/// panicking cell is an error (evcxr itself reports it as success) and nothing else is printed.
-/// Libraries are never unloaded by evcxr, so the hook outlives the cell that installs it.
+/// Installed in the child before any cell runs: reports panics to the kernel as one JSON line,
+/// so a panicking cell is an error (evcxr itself reports it as success) and nothing else is
+/// printed. Libraries are never unloaded by evcxr, so the hook outlives the cell that installs
+/// it. It runs in the learner's crate, where no JSON library is in scope (the prelude may have
+/// failed to load), hence the few lines of string escaping.
 const PANIC_HOOK: &str = r#"std::panic::set_hook(Box::new(|info| {
+    fn json(s: &str) -> String {
+        let mut out = String::from("\"");
+        for c in s.chars() {
+            match c {
+                '"' | '\\' => { out.push('\\'); out.push(c); }
+                c if (c as u32) < 0x20 || c == '\u{7f}' => out.push_str(&format!("\\u{:04x}", c as u32)),
+                c => out.push(c),
+            }
+        }
+        out.push('"');
+        out
+    }
     let payload = info.payload();
     let message = payload.downcast_ref::<&str>().map(|s| s.to_string())
         .or_else(|| payload.downcast_ref::<String>().cloned())
         .unwrap_or_else(|| "non-string panic payload".to_string());
     let (file, line) = info.location().map(|l| (l.file().to_string(), l.line())).unwrap_or_default();
-    println!("FAULTLINE_PANIC {{\"message\":{:?},\"file\":{:?},\"line\":{}}}", message, file, line);
+    println!("FAULTLINE_PANIC {{\"message\":{},\"file\":{},\"line\":{}}}", json(&message), json(&file), line);
 }));"#;
 
 /// Shows a cell's last value in one build: evcxr compiles `(value).evcxr_display()` first and,

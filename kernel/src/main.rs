@@ -8,10 +8,11 @@
 //! output, [`infer`] typing variables rust-analyzer cannot and [`progress`] showing
 //! dependency builds; [`diagnostics`] formats failures; [`is_complete`] and [`history`] answer their
 //! requests; [`toolchain`] and [`cache`] make start-up fast without touching the toolchain;
-//! [`install`] writes the kernelspec.
+//! [`cli`] reads the command line and [`install`] writes the kernelspec.
 
 mod cache;
 mod child;
+mod cli;
 mod connection;
 mod diagnostics;
 mod display;
@@ -31,69 +32,47 @@ mod variables;
 mod vendor;
 mod wire;
 
+use cli::{Command, Location};
 use std::path::{Path, PathBuf};
-
-const USAGE: &str = "\
-usage:
-  faultline-kernel kernel --connection-file FILE
-  faultline-kernel install [--user | --sys-prefix | --prefix DIR | --dir DIR] [--name NAME]
-                           [--display-name TEXT] [--prelude DIR] [--cache-dir DIR] [--jupyter CMD]
-  faultline-kernel uninstall [--name NAME] [--jupyter CMD]
-  faultline-kernel warm      compile the prelude into the build cache, then exit";
 
 fn main() {
     child::die_with_kernel();
     // In evcxr's child process (and its rustc wrapper) this never returns.
     evcxr::runtime_hook();
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    if let Err(message) = dispatch(&args) {
+    if let Err(message) = dispatch(std::env::args().skip(1).collect()) {
         eprintln!("faultline-kernel: {message}");
         std::process::exit(2);
     }
 }
 
-fn dispatch(args: &[String]) -> Result<(), String> {
-    let flag = |name: &str| -> Option<String> {
-        let at = args.iter().position(|a| a == name)?;
-        args.get(at + 1).cloned()
-    };
-    let has = |name: &str| args.iter().any(|a| a == name);
-    let name = flag("--name").unwrap_or_else(|| "faultline".to_owned());
-    let jupyter = flag("--jupyter").unwrap_or_else(|| "jupyter".to_owned());
-    match args.first().map(String::as_str) {
-        Some("kernel") => {
-            let file = flag("--connection-file").ok_or(USAGE)?;
-            run_kernel(Path::new(&file))
-        }
-        Some("install") => {
-            let mut location = Vec::new();
-            for simple in ["--user", "--sys-prefix"] {
-                if has(simple) {
-                    location.push(simple.to_owned());
-                }
-            }
-            if let Some(prefix) = flag("--prefix") {
-                location.extend(["--prefix".to_owned(), prefix]);
-            }
-            let prelude = flag("--prelude").map_or_else(default_prelude, PathBuf::from);
+fn dispatch(args: Vec<String>) -> Result<(), String> {
+    match cli::parse(args)? {
+        Command::Kernel { connection_file } => run_kernel(&connection_file),
+        Command::Install(options) => {
+            let prelude = options.prelude.unwrap_or_else(default_prelude);
             let toolchain = toolchain::Toolchain::probe()
                 .map_err(|why| format!("cannot record the Rust toolchain: {why}"))?;
+            let dir = match &options.location {
+                Location::Dir(dir) => Some(dir.clone()),
+                _ => None,
+            };
             install::install(&install::InstallOptions {
                 toolchain: toolchain.sysroot,
-                name,
-                display_name: flag("--display-name").unwrap_or_else(|| "Rust (Faultline)".into()),
-                location,
-                dir: flag("--dir").map(PathBuf::from),
+                name: options.name,
+                display_name: options.display_name,
+                location: options.location.jupyter_flags(),
+                dir,
                 prelude: absolute(&prelude)?,
-                cache_dir: flag("--cache-dir")
-                    .map(|d| created(Path::new(&d)))
-                    .transpose()?,
-                jupyter,
+                cache_dir: options.cache_dir.as_deref().map(created).transpose()?,
+                jupyter: options.jupyter,
             })
         }
-        Some("uninstall") => install::uninstall(&name, &jupyter),
-        Some("warm") => warm(),
-        _ => Err(USAGE.to_owned()),
+        Command::Uninstall { name, jupyter } => install::uninstall(&name, &jupyter),
+        Command::Warm => warm(),
+        Command::Help => {
+            println!("{}", cli::USAGE);
+            Ok(())
+        }
     }
 }
 

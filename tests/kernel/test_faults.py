@@ -35,6 +35,17 @@ def test_panic_is_an_error_and_keeps_earlier_variables(kernel):
     assert outputs_of(outputs, "execute_result")[0]["data"]["text/plain"] == "42"
 
 
+def test_a_panic_message_with_escapes_quotes_and_newlines_keeps_its_location(kernel):
+    """The hook's report is JSON: control characters (an ANSI colour), quotes and newlines in the
+    message must neither break the report nor lose the cell line."""
+    cell = 'let x = 1;\npanic!("\\u{1b}[31mred\\u{1b}[0m \\"quoted\\"\\nsecond line")'
+    reply, _ = kernel.execute(cell)
+    content = reply["content"]
+    assert content["ename"] == "panic", content
+    assert '\x1b[31mred\x1b[0m "quoted"\nsecond line' in content["evalue"], content["evalue"]
+    assert "cell line 2" in content["traceback"][0], content["traceback"]
+
+
 def test_compile_error_points_at_the_cell_line(kernel):
     reply, outputs = kernel.execute('let a = 1;\nlet b: i32 = "two";\n')
     content = reply["content"]
