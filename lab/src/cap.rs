@@ -442,6 +442,7 @@ pub fn window(history: &History, from: Time, to: Time) -> Bucket {
         });
     let mut judged = History {
         ops: writes.collect(),
+        names: history.names.clone(),
     };
     let reads = here
         .iter()

@@ -77,25 +77,52 @@ impl Op {
 
 impl fmt::Display for Op {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.line_by(&format!("c{}", self.client)))
+    }
+}
+
+impl Op {
+    /// The operation as a listing line, its client called `client`.
+    fn line_by(&self, client: &str) -> String {
         let end = self
             .completed
             .map(|t| t.to_string())
             .unwrap_or_else(|| "…".into());
-        write!(
-            f,
-            "op {} by c{}: {:?} [{} .. {}] → {:?}",
-            self.id, self.client, self.kind, self.invoked, end, self.outcome
+        format!(
+            "op {} by {client}: {:?} [{} .. {}] → {:?}",
+            self.id, self.kind, self.invoked, end, self.outcome
         )
     }
+}
+
+/// `names[client]`, or `c<id>` (a client's default name) when the history has no name for it.
+pub(crate) fn client_name(names: &[String], client: NodeId) -> String {
+    names
+        .get(client)
+        .cloned()
+        .unwrap_or_else(|| format!("c{client}"))
 }
 
 /// Every client operation of a run, in invocation order.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct History {
     pub ops: Vec<Op>,
+    /// Node names by id, as the run named them, so the history, its diagram and the checkers
+    /// call a client what the space-time diagram calls it. Empty for a history built by hand.
+    pub names: Vec<String>,
 }
 
 impl History {
+    /// What to call `client`: the run's name for it, or `c<id>` (a client's default name).
+    pub fn name(&self, client: NodeId) -> String {
+        client_name(&self.names, client)
+    }
+
+    /// One operation as the history lists it, its client called by name.
+    pub fn describe(&self, op: &Op) -> String {
+        op.line_by(&self.name(op.client))
+    }
+
     /// Starts an operation; returns its id for the matching completion.
     pub fn invoke(&mut self, client: NodeId, kind: OpKind, at: Time) -> OpId {
         let id = self.ops.len();
@@ -148,7 +175,7 @@ impl History {
 impl fmt::Display for History {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         for op in &self.ops {
-            writeln!(f, "{op}")?;
+            writeln!(f, "{}", self.describe(op))?;
         }
         Ok(())
     }

@@ -43,6 +43,8 @@
 //! | sweep a parameter | [`sweep`](sweep::sweep)`(name, values).trials(n)` then `.simulate(build, measure)` or `.monte_carlo(f)` → [`Table`](table::Table) |
 //! | prove "it can fail" | [`Explorer`](explore::Explorer): `max_losses`, `max_crashes`, `check(property)` → minimal [`Counterexample`](explore::Counterexample) |
 //! | plot | [`plot`]: `line`, `scatter`, `bar`, `histogram`, `cdf`, `heatmap`, `timeline`, `spacetime`; a [`Table`](table::Table) or [`Figure`](plot::Figure) shows itself inline |
+//! | retitle, zoom, highlight | `.title(…)` on every chart kind; `trace.diagram().window(from, to)`; `history.diagram().violation(&v)` (zoom to and outline what a checker names) |
+//! | draw something custom | [`Figure::with_plotters`](plot::Figure::with_plotters): a `plotters` drawing area, rendered as an inline SVG figure like ours |
 //! | order events without a clock | [`LamportClock`](clock::LamportClock), [`VectorClock`](clock::VectorClock) |
 //! | reuse a building block | [`blocks`]: retrying client and server, heartbeat failure detector, service chains and fan-out |
 //! | a notebook's scenarios, arithmetic, live measurements | the `faultline-lab` crate (preloaded by the kernel): quorum arithmetic and register, CAP store, payments and sagas, Byzantine generals, scaling, availability, geography, … |

@@ -250,6 +250,80 @@ fn stale_read_after_a_completed_write() {
     );
 }
 
+/// The checker, the history's listing and its diagram call a client what the run called it.
+#[test]
+fn clients_are_named_as_the_run_named_them() {
+    let mut h = History {
+        names: ["primary", "backup", "client A", "client B", "client C"]
+            .map(String::from)
+            .to_vec(),
+        ..History::default()
+    };
+    write(&mut h, 4, (0, 2), 1);
+    write(&mut h, 4, (5, 10), 2);
+    let r = read(&mut h, 3, (12, 13), Some(1));
+    let shown = violation(&h).to_string();
+    assert!(
+        shown.contains("The read by client B at 12.000ms"),
+        "{shown}"
+    );
+    assert!(
+        shown.contains(&format!("→ #{r} client B read → 1")),
+        "{shown}"
+    );
+    assert!(h.to_string().contains("by client C: Write"), "{h}");
+    let svg = h.diagram().figure().svg().to_string();
+    assert!(svg.contains(">client B</text>") && !svg.contains(">c3</text>"));
+
+    let sim = Sim::new(Net::new())
+        .node(|_| Server::new())
+        .client(|_| RetryClient::new(2))
+        .names(["server", "client A"]);
+    let run = sim.run(1);
+    assert_eq!(run.history.names, ["server", "client A"]);
+    assert_eq!(run.history.name(1), run.trace().nodes[1].name);
+}
+
+/// A long history stays readable: the diagram zooms to the operations a violation names,
+/// outlines them, fades the rest, and never writes two labels over each other in a lane.
+#[test]
+fn the_history_diagram_zooms_to_a_violation_in_a_long_history() {
+    let mut h = History::default();
+    for i in 0..90 {
+        let t = 100 * i;
+        write(&mut h, (i % 3) as NodeId, (t, t + 40), i as Value + 10);
+    }
+    write(&mut h, 4, (20_000, 20_010), 1);
+    write(&mut h, 4, (20_020, 20_030), 2);
+    let r = read(&mut h, 3, (20_040, 20_050), Some(1));
+    let v = violation(&h);
+    assert!(v.ops.iter().any(|o| o.id == r));
+
+    let full = h.diagram().figure();
+    let labels = full.svg().matches("class=\"op-label\"").count();
+    assert!(
+        labels < h.ops.len(),
+        "{labels} labels for {} operations",
+        h.ops.len()
+    );
+
+    let zoomed = h.diagram().violation(&v).figure();
+    let drawn = zoomed.svg().matches("<g class=\"highlight\">").count();
+    assert_eq!(drawn, v.ops.len());
+    assert!(
+        zoomed
+            .text()
+            .contains(&format!("{} operations by", v.ops.len())),
+        "only the violation's window is drawn: {}",
+        zoomed.text()
+    );
+    assert!(
+        zoomed.text().contains(&format!("→ op {r} by c3")),
+        "{}",
+        zoomed.text()
+    );
+}
+
 #[test]
 fn lost_write_read_sees_nothing() {
     let mut h = History::default();

@@ -424,6 +424,24 @@ fn empty_inputs_still_render() {
 }
 
 #[test]
+fn every_chart_kind_can_be_retitled() {
+    let history = faultline::history::History::default();
+    for fig in [
+        plot::line("old").title("new").figure(),
+        plot::bar("old").title("new").figure(),
+        plot::histogram("old", [1.0]).title("new").figure(),
+        plot::cdf("old").title("new").figure(),
+        plot::heatmap("old").title("new").figure(),
+        plot::timeline("old").title("new").figure(),
+        plot::history(&history).title("new").figure(),
+        plot::spacetime(&Trace::default()).title("new").figure(),
+    ] {
+        assert_eq!(fig.title(), "new");
+        assert!(fig.svg().contains(">new</text>"), "{}", fig.svg());
+    }
+}
+
+#[test]
 fn text_is_escaped() {
     let fig = plot::line("a < b & \"c\"").series("x<y", [(0, 1)]).figure();
     assert_well_formed(fig.svg());

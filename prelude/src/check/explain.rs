@@ -15,7 +15,7 @@
 
 use super::key_history::KeyHistory;
 use super::wgl::{search, Budget, Entry, Found, Step};
-use crate::history::{Key, Op, OpKind, Outcome, Value};
+use crate::history::{client_name, Key, Op, OpKind, Outcome, Value};
 use crate::time::Time;
 use std::fmt;
 
@@ -30,6 +30,10 @@ pub struct Violation {
     pub ops: Vec<Op>,
     /// What went wrong, in a learner's terms.
     pub explanation: String,
+    /// Node names by id, as the history recorded them (see [`History::names`]).
+    ///
+    /// [`History::names`]: crate::history::History::names
+    pub names: Vec<String>,
 }
 
 impl fmt::Display for Violation {
@@ -42,7 +46,7 @@ impl fmt::Display for Violation {
         write!(f, "operations involved:")?;
         for op in &self.ops {
             let mark = if op.id == self.culprit.id { "→" } else { " " };
-            write!(f, "\n {mark} {}", line(op))?;
+            write!(f, "\n {mark} {}", line(op, &self.names))?;
         }
         Ok(())
     }
@@ -67,11 +71,12 @@ pub(crate) fn explain(kh: &KeyHistory, budget: u64) -> Violation {
         culprit: c.clone(),
         ops: ops.into_iter().cloned().collect(),
         explanation,
+        names: kh.names.to_vec(),
     }
 }
 
 /// One line per operation for listings: `#7 n3 read → 1 [12.000ms .. 13.000ms] ok`.
-pub(crate) fn line(op: &Op) -> String {
+pub(crate) fn line(op: &Op, names: &[String]) -> String {
     let what = match (&op.kind, &op.outcome) {
         (OpKind::Read { .. }, Outcome::Ok(v)) => format!("read → {}", shown(*v)),
         (OpKind::Read { .. }, _) => "read".to_string(),
@@ -86,8 +91,10 @@ pub(crate) fn line(op: &Op) -> String {
         Outcome::Unknown => "unknown",
     };
     format!(
-        "#{} c{} {what} [{} .. {end}] {outcome}",
-        op.id, op.client, op.invoked
+        "#{} {} {what} [{} .. {end}] {outcome}",
+        op.id,
+        client_name(names, op.client),
+        op.invoked
     )
 }
 
@@ -180,19 +187,21 @@ fn shown(v: Option<Value>) -> String {
 }
 
 /// "The read by n3 at 12.000ms returned 1", in the culprit's own terms.
-fn intro(c: &Op, key: u64) -> String {
+fn intro(kh: &KeyHistory, c: &Op, key: u64) -> String {
     match (&c.kind, &c.outcome) {
         (OpKind::Cas { expected, new, .. }, _) => format!(
-            "the compare-and-set {expected}→{new} by c{} at {} succeeded, so it found {expected}",
-            c.client, c.invoked
+            "the compare-and-set {expected}→{new} by {} at {} succeeded, so it found {expected}",
+            kh.name(c),
+            c.invoked
         ),
         (_, Outcome::Ok(None)) => format!(
-            "the read by c{} at {} returned nothing (as if key {key} had never been written)",
-            c.client, c.invoked
+            "the read by {} at {} returned nothing (as if key {key} had never been written)",
+            kh.name(c),
+            c.invoked
         ),
         _ => format!(
-            "the read by c{} at {} returned {}",
-            c.client,
+            "the read by {} at {} returned {}",
+            kh.name(c),
             c.invoked,
             shown(seen_by(c))
         ),
@@ -200,29 +209,29 @@ fn intro(c: &Op, key: u64) -> String {
 }
 
 /// A successful operation as evidence: "the write of 2 by n4 completed at 10.000ms".
-fn evidence(x: &Op) -> (String, &'static str) {
+fn evidence(kh: &KeyHistory, x: &Op) -> (String, &'static str) {
     let done = x.completed.unwrap_or(Time::MAX);
     match (&x.kind, &x.outcome) {
         (OpKind::Read { .. }, Outcome::Ok(v)) => (
             format!(
-                "the read by c{} had already returned {} at {done}",
-                x.client,
+                "the read by {} had already returned {} at {done}",
+                kh.name(x),
                 shown(*v)
             ),
             "read",
         ),
         (OpKind::Cas { expected, new, .. }, _) => (
             format!(
-                "the compare-and-set {expected}→{new} by c{} completed at {done}",
-                x.client
+                "the compare-and-set {expected}→{new} by {} completed at {done}",
+                kh.name(x)
             ),
             "compare-and-set",
         ),
         _ => (
             format!(
-                "the write of {} by c{} completed at {done}",
+                "the write of {} by {} completed at {done}",
                 shown(written(x)),
-                x.client
+                kh.name(x)
             ),
             "write",
         ),
@@ -240,14 +249,14 @@ fn sentence(s: String) -> String {
 /// The common shapes of violation, each proved by a handful of operations.
 fn named_shape<'h>(kh: &KeyHistory<'h>, c: &'h Op) -> Option<(String, Vec<&'h Op>)> {
     let key = kh.key;
-    let intro = intro(c, key);
+    let intro = intro(kh, c, key);
     let others = || kh.all.iter().copied().filter(move |o| o.id != c.id);
     let Some(v) = seen_by(c) else {
         // Saw "never written": any write known to have finished before it began refutes it.
         let x = others()
             .filter(|x| matches!(established(x), Some(Some(_))) && precedes(x, c))
             .max_by_key(|x| (x.completed, x.id))?;
-        let (proof, _) = evidence(x);
+        let (proof, _) = evidence(kh, x);
         let text = format!("{intro}, but {proof}, before it began, so the key had been written.");
         return Some((sentence(text), vec![x]));
     };
@@ -264,9 +273,10 @@ fn named_shape<'h>(kh: &KeyHistory<'h>, c: &'h Op) -> Option<(String, Vec<&'h Op
     if live.is_empty() {
         let first = writers[0];
         let text = format!(
-            "{intro}, but every write of {v} failed (the first by c{} at {}), and a failed \
+            "{intro}, but every write of {v} failed (the first by {} at {}), and a failed \
              write must never become visible.",
-            first.client, first.invoked
+            kh.name(first),
+            first.invoked
         );
         return Some((sentence(text), writers.into_iter().take(3).collect()));
     }
@@ -274,9 +284,10 @@ fn named_shape<'h>(kh: &KeyHistory<'h>, c: &'h Op) -> Option<(String, Vec<&'h Op
     if possible.is_empty() {
         let first = live[0];
         let text = format!(
-            "{intro}, but no write of {v} had begun before it finished: the first, by c{}, \
+            "{intro}, but no write of {v} had begun before it finished: the first, by {}, \
              began at {}.",
-            first.client, first.invoked
+            kh.name(first),
+            first.invoked
         );
         return Some((sentence(text), vec![first]));
     }
@@ -294,12 +305,12 @@ fn named_shape<'h>(kh: &KeyHistory<'h>, c: &'h Op) -> Option<(String, Vec<&'h Op
         })
         .max_by_key(|x| (x.completed, x.id));
     if let Some(x) = x {
-        let (proof, noun) = evidence(x);
+        let (proof, noun) = evidence(kh, x);
         let text = format!(
             "{intro}, but {proof}, before it began, and every write of {v} had finished before \
-             that {noun} started (the last, by c{}, at {last_done}), so key {key} could no \
+             that {noun} started (the last, by {}, at {last_done}), so key {key} could no \
              longer hold {v}.",
-            last.client,
+            kh.name(last),
         );
         return Some((sentence(text), vec![last, x]));
     }
@@ -328,18 +339,18 @@ fn named_shape<'h>(kh: &KeyHistory<'h>, c: &'h Op) -> Option<(String, Vec<&'h Op
     let saw = match r.kind {
         OpKind::Cas { expected, new, .. } => {
             format!(
-                "the compare-and-set {expected}→{new} by c{} found {u}",
-                r.client
+                "the compare-and-set {expected}→{new} by {} found {u}",
+                kh.name(r)
             )
         }
-        _ => format!("the read by c{} from {} returned {u}", r.client, r.invoked),
+        _ => format!("the read by {} from {} returned {u}", kh.name(r), r.invoked),
     };
     let text = format!(
-        "{intro}, but {saw} after every write of {v} had finished (the last, by c{}, at \
+        "{intro}, but {saw} after every write of {v} had finished (the last, by {}, at \
          {last_done}), so {u} was written later; and every write of {u} had finished before \
-         this began (the last, by c{}, at {}), so key {key} could no longer hold {v}.",
-        last.client,
-        last_u.client,
+         this began (the last, by {}, at {}), so key {key} could no longer hold {v}.",
+        kh.name(last),
+        kh.name(last_u),
         last_u.completed.unwrap_or(Time::MAX)
     );
     Some((sentence(text), vec![last, r, last_u]))
@@ -374,7 +385,7 @@ fn irregular<'h>(kh: &KeyHistory<'h>, ci: usize, budget: u64) -> (String, Vec<&'
     let key = kh.key;
     let mut text = format!(
         "{}, but no order of the operations consistent with their timing allows that",
-        intro(c, key)
+        intro(kh, c, key)
     );
     if !could.is_empty() {
         let names: Vec<String> = could.iter().map(|v| shown(*v)).collect();

@@ -2,13 +2,15 @@
 //! them, with their origin kept for explanations.
 
 use super::wgl::{Entry, Step};
-use crate::history::{History, Key, Op, OpKind, Outcome, Value};
+use crate::history::{client_name, History, Key, Op, OpKind, Outcome, Value};
 use crate::time::Time;
 use std::collections::{BTreeMap, BTreeSet};
 
 /// The operations on one key, as the search sees them and as they were recorded.
 pub(crate) struct KeyHistory<'h> {
     pub key: Key,
+    /// The run's node names (see [`History::names`]).
+    pub names: &'h [String],
     /// Every register operation on the key, failed ones included (explanations cite them).
     pub all: Vec<&'h Op>,
     /// What the search orders: one entry per operation that may have taken effect.
@@ -18,6 +20,11 @@ pub(crate) struct KeyHistory<'h> {
 }
 
 impl<'h> KeyHistory<'h> {
+    /// What the run called the client of `op`.
+    pub fn name(&self, op: &Op) -> String {
+        client_name(self.names, op.client)
+    }
+
     /// Splits a history by key, in key order.
     pub fn split(history: &'h History) -> Vec<KeyHistory<'h>> {
         let mut by_key: BTreeMap<Key, KeyHistory<'h>> = BTreeMap::new();
@@ -25,6 +32,7 @@ impl<'h> KeyHistory<'h> {
             let Some(key) = op.kind.key() else { continue };
             let kh = by_key.entry(key).or_insert_with(|| KeyHistory {
                 key,
+                names: &history.names,
                 all: Vec::new(),
                 entries: Vec::new(),
                 origin: Vec::new(),

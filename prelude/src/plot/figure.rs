@@ -2,7 +2,7 @@
 
 use crate::display::{self, MimeBundle};
 use plotters::coord::Shift;
-use plotters::prelude::{DrawingArea, IntoDrawingArea, SVGBackend};
+use plotters::prelude::{DrawingArea, FontStyle, IntoDrawingArea, IntoFont, SVGBackend};
 use std::fmt;
 use std::io;
 use std::path::Path;
@@ -45,12 +45,14 @@ impl Figure {
         }
     }
 
-    /// A custom figure drawn with [plotters](https://docs.rs/plotters) (SVG backend, 720×420),
-    /// for the rare plot the builders do not cover.
+    /// A custom figure drawn with [plotters](https://docs.rs/plotters) (SVG backend, 720×420,
+    /// the title written on top and the closure given the area below it), for the rare plot the
+    /// builders do not cover. [`plot::plotters`](crate::plot::plotters) is the crate, so a cell
+    /// needs no `:dep`.
     ///
     /// ```
+    /// use faultline::plot::plotters::prelude::*;
     /// use faultline::plot::Figure;
-    /// use plotters::prelude::*;
     /// let fig = Figure::with_plotters("A circle", |area| {
     ///     area.fill(&WHITE)?;
     ///     area.draw(&Circle::new((360, 210), 100, BLUE.stroke_width(3)))?;
@@ -70,8 +72,15 @@ impl Figure {
                 (super::style::WIDTH as u32, super::style::HEIGHT as u32),
             )
             .into_drawing_area();
-            if let Err(e) = draw(&area) {
-                failed = Some(e.to_string());
+            // The title on top, like every other figure; the closure draws below it.
+            let title_font = ("sans-serif", super::style::TITLE_SIZE as i32).into_font();
+            match area.titled(title, title_font.style(FontStyle::Bold)) {
+                Ok(body) => {
+                    if let Err(e) = draw(&body) {
+                        failed = Some(e.to_string());
+                    }
+                }
+                Err(e) => failed = Some(e.to_string()),
             }
             if let Err(e) = area.present() {
                 failed.get_or_insert(e.to_string());
@@ -151,8 +160,8 @@ impl fmt::Display for Figure {
     }
 }
 
-/// Gives a figure builder the same display and save methods as [`Figure`], so a builder chain
-/// can end a cell and render.
+/// Gives a figure builder the same title, display and save methods as [`Figure`], so every
+/// chart kind can be retitled and a builder chain can end a cell and render.
 macro_rules! figure_methods {
     ($t:ty, sized) => {
         impl $t {
@@ -166,6 +175,12 @@ macro_rules! figure_methods {
     };
     ($t:ty) => {
         impl $t {
+            /// Replaces the title.
+            pub fn title(mut self, title: &str) -> Self {
+                self.title = title.to_string();
+                self
+            }
+
             /// Shows the figure inline (evcxr's display convention).
             pub fn evcxr_display(&self) {
                 self.figure().evcxr_display()

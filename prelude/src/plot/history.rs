@@ -8,7 +8,8 @@ use super::figure::figure_methods;
 use super::style::{HEIGHT, SMALL_SIZE, WIDTH};
 use super::svg::{text_width, truncate, Anchor, Stroke, Svg, Text};
 use super::Figure;
-use crate::history::{History, Op, OpKind, Outcome};
+use crate::check::Violation;
+use crate::history::{History, Op, OpId, OpKind, Outcome};
 use crate::time::Time;
 use crate::trace::{NodeId, Trace};
 use std::fmt::Write as _;
@@ -25,6 +26,8 @@ pub struct HistoryChart {
     names: Vec<(NodeId, String)>,
     title: String,
     size: (f64, f64),
+    window: Option<(Time, Time)>,
+    highlight: Vec<OpId>,
 }
 
 /// The diagram of a client history: a lane per client, a bar per operation from invocation to
@@ -50,6 +53,8 @@ pub fn history(h: &History) -> HistoryChart {
         names: Vec::new(),
         title: "Client operations".into(),
         size: (WIDTH, HEIGHT),
+        window: None,
+        highlight: Vec::new(),
     }
 }
 
@@ -95,12 +100,6 @@ fn op_label(op: &Op, multi_key: bool) -> String {
 }
 
 impl HistoryChart {
-    /// The title (default "Client operations").
-    pub fn title(mut self, title: &str) -> Self {
-        self.title = title.to_string();
-        self
-    }
-
     /// Draws at most the first `n` operations (default 300); the text says how many were left
     /// out.
     pub fn max_ops(mut self, n: usize) -> Self {
@@ -108,17 +107,54 @@ impl HistoryChart {
         self
     }
 
-    /// Names the lanes after the trace's node names instead of `n0`, `n1`, ….
+    /// Names the lanes after the trace's node names (by default they are the run's names, as
+    /// the history recorded them, or `c0`, `c1`, … for a history built by hand).
     pub fn names_from(mut self, trace: &Trace) -> Self {
         self.names = trace.nodes.iter().map(|n| (n.id, n.name.clone())).collect();
         self
     }
 
+    /// Draws only the operations that overlap `from`..`to` (to read a long history).
+    pub fn window(mut self, from: Time, to: Time) -> Self {
+        self.window = Some((from, to.max(from)));
+        self
+    }
+
+    /// Outlines these operations and fades the others (e.g. the ones a checker names).
+    pub fn highlight(mut self, ops: impl IntoIterator<Item = OpId>) -> Self {
+        self.highlight.extend(ops);
+        self
+    }
+
+    /// Zooms to the operations a linearizability violation names and highlights them.
+    pub fn violation(self, v: &Violation) -> Self {
+        let from = v.ops.iter().map(|o| o.invoked).min().unwrap_or(Time::ZERO);
+        let to = v
+            .ops
+            .iter()
+            .map(|o| o.completed.unwrap_or(o.invoked))
+            .max()
+            .unwrap_or(from);
+        let pad = Time((to - from).as_us() / 10);
+        self.window(Time(from.as_us().saturating_sub(pad.as_us())), to + pad)
+            .highlight(v.ops.iter().map(|o| o.id))
+    }
+
+    /// The operations drawn: those overlapping the window, at most `max_ops`.
+    fn visible(&self) -> (Vec<&Op>, usize) {
+        let in_window = |o: &&Op| match self.window {
+            Some((from, to)) => o.invoked <= to && o.completed.is_none_or(|c| c >= from),
+            None => true,
+        };
+        let candidates: Vec<&Op> = self.history.ops.iter().filter(in_window).collect();
+        let total = candidates.len();
+        (candidates.into_iter().take(self.max_ops).collect(), total)
+    }
+
     /// Renders the diagram.
     pub fn figure(&self) -> Figure {
         let (w, h) = self.size;
-        let all = &self.history.ops;
-        let ops = &all[..all.len().min(self.max_ops)];
+        let (ops, total) = self.visible();
         let mut clients: Vec<NodeId> = ops.iter().map(|o| o.client).collect();
         clients.sort_unstable();
         clients.dedup();
@@ -127,7 +163,7 @@ impl HistoryChart {
                 .iter()
                 .find(|n| n.0 == c)
                 .map(|n| n.1.clone())
-                .unwrap_or_else(|| format!("n{c}"))
+                .unwrap_or_else(|| self.history.name(c))
         };
         let last = ops
             .iter()
@@ -142,6 +178,7 @@ impl HistoryChart {
         } else {
             first
         };
+        let (first, last) = self.window.unwrap_or((first, last));
         let mut keys: Vec<u64> = ops.iter().filter_map(|o| o.kind.key()).collect();
         keys.sort_unstable();
         keys.dedup();
@@ -175,13 +212,16 @@ impl HistoryChart {
         let nl = clients.len().max(1);
         let bar_h = ((f.bottom - f.top) / nl as f64 * 0.45).clamp(8.0, 26.0);
         let (mut ok, mut failed, mut unknown) = (0, 0, 0);
-        for op in ops {
+        // Where the last label written above each lane ends: later ones that would overlap it
+        // are left out (the tooltip and the text listing still name every operation).
+        let mut label_end = vec![f64::NEG_INFINITY; nl];
+        for &op in &ops {
             let lane = clients.iter().position(|c| *c == op.client).unwrap_or(0);
             let cy = f.y.map((nl - 1 - lane) as f64);
-            let x0 = f.x.map(op.invoked.as_ms() / per_unit);
+            let x0 = f.x.map_clamped(op.invoked.as_ms() / per_unit);
             let x1 = op
                 .completed
-                .map(|t| f.x.map(t.as_ms() / per_unit))
+                .map(|t| f.x.map_clamped(t.as_ms() / per_unit))
                 .unwrap_or(f.right);
             let (class, color) = match op.outcome {
                 Outcome::Ok(_) => {
@@ -198,8 +238,17 @@ impl HistoryChart {
                 }
             };
             let label = op_label(op, multi_key);
-            svg.group_titled("", &op.to_string());
-            let stroke = Stroke::new(color, 1.2);
+            let marked = self.highlight.contains(&op.id);
+            let faded = !self.highlight.is_empty() && !marked;
+            svg.group_titled(
+                if marked { "highlight" } else { "" },
+                &self.history.describe(op),
+            );
+            let stroke = if marked {
+                Stroke::new("#000000", 2.4)
+            } else {
+                Stroke::new(color, 1.2)
+            };
             let stroke = if op.completed.is_none() {
                 stroke.dash("4,3")
             } else {
@@ -211,7 +260,7 @@ impl HistoryChart {
                 (x1 - x0).max(2.0),
                 bar_h,
                 color,
-                0.75,
+                if faded { 0.25 } else { 0.75 },
                 Some(&stroke),
                 class,
             );
@@ -229,7 +278,8 @@ impl HistoryChart {
                         "white"
                     }),
                 );
-            } else {
+            } else if x0 > label_end[lane] + 4.0 {
+                label_end[lane] = x0 + text_width(&s, SMALL_SIZE);
                 svg.text(x0, cy - bar_h / 2.0 - 3.0, &s, &t.halo());
             }
             svg.end();
@@ -242,16 +292,16 @@ impl HistoryChart {
             fmt_value(first.as_ms()),
             fmt_value(last.as_ms())
         );
-        if ops.len() < all.len() {
-            let _ = write!(
-                text,
-                " First {} of {} operations drawn.",
-                ops.len(),
-                all.len()
-            );
+        if ops.len() < total {
+            let _ = write!(text, " First {} of {total} operations drawn.", ops.len());
         }
         for op in ops.iter().take(30) {
-            let _ = write!(text, "\n  {op}");
+            let mark = if self.highlight.contains(&op.id) {
+                "→"
+            } else {
+                " "
+            };
+            let _ = write!(text, "\n {mark} {op}");
         }
         if ops.len() > 30 {
             let _ = write!(text, "\n  … {} more", ops.len() - 30);

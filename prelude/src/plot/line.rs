@@ -105,12 +105,6 @@ impl XyChart {
         }
     }
 
-    /// Replaces the title (e.g. of a chart made from a table).
-    pub fn title(mut self, title: &str) -> Self {
-        self.title = title.to_string();
-        self
-    }
-
     /// The x-axis label; put the unit in it: `"loss probability"`, `"time (ms)"`.
     pub fn x_label(mut self, label: &str) -> Self {
         self.x_label = label.to_string();

@@ -55,6 +55,9 @@ pub use heatmap::{heatmap, Heatmap};
 pub use histogram::{histogram, Histogram};
 pub use history::{history, HistoryChart};
 pub use line::{line, scatter, XyChart};
+/// The `plotters` crate, for [`Figure::with_plotters`]: a cell draws with it without a `:dep`
+/// (which would rebuild plotters with other features).
+pub use plotters;
 pub use spacetime::{spacetime, SpaceTime};
 pub use timeline::{timeline, Timeline};
 

@@ -178,7 +178,10 @@ impl<M: Clone + Debug + 'static> World<M> {
             cancelled: HashSet::new(),
             next_timer: 0,
             next_msg: 0,
-            history: History::default(),
+            history: History {
+                names: cast.names.clone(),
+                ..History::default()
+            },
             observations: Vec::new(),
             trace,
             stats: Stats::default(),

@@ -101,12 +101,6 @@ impl crate::display::Rich for Trace {
 }
 
 impl SpaceTime {
-    /// The title (default "Space-time diagram").
-    pub fn title(mut self, title: &str) -> Self {
-        self.title = title.to_string();
-        self
-    }
-
     /// Draws only what happens between `from` and `to` (to zoom into a busy run).
     pub fn window(mut self, from: Time, to: Time) -> Self {
         self.window = Some((from, to.max(from)));
