@@ -40,13 +40,15 @@
 //! | run | [`Sim::run`](sim::Sim::run) (traced), [`run_fast`](sim::Sim::run_fast), [`try_run`](sim::Sim::try_run) (errors as values), [`check_determinism`](sim::Sim::check_determinism) |
 //! | read a run | [`Run`](run::Run): `history`, `observations`, `stats`, `trace()`, `ok_rate`, `p50`, `p99`, `msgs_per_op`, `last`, `fingerprint` |
 //! | check a run | [`check`]: linearizability, invariants, convergence |
-//! | sweep a parameter | [`sweep`](sweep::sweep)`(name, values).trials(n)` then `.simulate(build, measure)` or `.monte_carlo(f)` → [`Table`](table::Table) |
+//! | sweep a parameter | [`sweep`](sweep::sweep)`(name, values).trials(n)` (any `Debug` value: numbers, strings, your own enum) then `.simulate(build, measure)` or `.monte_carlo(f)` → [`Table`](table::Table) |
 //! | prove "it can fail" | [`Explorer`](explore::Explorer): `max_losses`, `max_crashes`, `check(property)` → minimal [`Counterexample`](explore::Counterexample) |
 //! | plot | [`plot`]: `line`, `scatter`, `bar`, `histogram`, `cdf`, `heatmap`, `timeline`, `spacetime`; a [`Table`](table::Table) or [`Figure`](plot::Figure) shows itself inline |
 //! | retitle, zoom, highlight | `.title(…)` on every chart kind; `trace.diagram().window(from, to)`; `history.diagram().violation(&v)` (zoom to and outline what a checker names) |
 //! | draw something custom | [`Figure::with_plotters`](plot::Figure::with_plotters): a `plotters` drawing area, rendered as an inline SVG figure like ours |
 //! | order events without a clock | [`LamportClock`](clock::LamportClock), [`VectorClock`](clock::VectorClock) |
 //! | reuse a building block | [`blocks`]: retrying client and server, heartbeat failure detector, service chains and fan-out |
+//! | build your own protocol | embed a [`FailureDetector`](blocks::suspicion::FailureDetector) (`heard_from`, `check`) or drive your replicas with a [`Workload`](blocks::workload::Workload) (reads/writes, timeouts, failover, a history to check); `FnNode::on_recover` tells a restart from a start |
+//! | time in a state | [`Run::changes`](run::Run::changes), [`time_where`](run::Run::time_where) ("time with two leaders"), [`state_timeline`](run::Run::state_timeline) |
 //! | a notebook's scenarios, arithmetic, live measurements | the `faultline-lab` crate (preloaded by the kernel): quorum arithmetic and register, CAP store, payments and sagas, Byzantine generals, scaling, availability, geography, … |
 //! | summarise numbers | [`Summary`](stats::Summary) (mean, 95% CI, percentiles), [`wilson`](stats::wilson), [`quantile`](stats::quantile) |
 //!
@@ -91,6 +93,8 @@ pub mod prelude {
     pub use crate::blocks::retry::{
         duplicate_executions, Backoff, Jitter, RetryClient, Rpc, Server,
     };
+    pub use crate::blocks::suspicion::FailureDetector;
+    pub use crate::blocks::workload::Workload;
     pub use crate::byzantine::Byzantine;
     pub use crate::check;
     pub use crate::clock::{LamportClock, LocalClock, VectorClock};

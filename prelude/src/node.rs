@@ -218,6 +218,7 @@ pub struct FnNode<S, M> {
     state: S,
     on_message: OnMessage<S, M>,
     on_start: Option<OnEvent<S, M>>,
+    on_recover: Option<OnEvent<S, M>>,
     on_timer: Option<OnTimer<S, M>>,
 }
 
@@ -228,6 +229,7 @@ impl<S: 'static, M: 'static> FnNode<S, M> {
             state,
             on_message: Box::new(on_message),
             on_start: None,
+            on_recover: None,
             on_timer: None,
         }
     }
@@ -235,6 +237,14 @@ impl<S: 'static, M: 'static> FnNode<S, M> {
     /// Adds a start handler.
     pub fn on_start(mut self, f: impl FnMut(&mut S, &mut Ctx<M>) + 'static) -> Self {
         self.on_start = Some(Box::new(f));
+        self
+    }
+
+    /// Adds a recovery handler, run instead of the start handler when the node restarts after
+    /// a crash (its state is fresh again; read what survived from [`Ctx::storage`]). Without
+    /// one, a restart runs the start handler, as for any [`Node`].
+    pub fn on_recover(mut self, f: impl FnMut(&mut S, &mut Ctx<M>) + 'static) -> Self {
+        self.on_recover = Some(Box::new(f));
         self
     }
 
@@ -259,6 +269,13 @@ impl<S: 'static, M: 'static> Node<M> for FnNode<S, M> {
     fn on_timer(&mut self, ctx: &mut Ctx<M>, tag: u64) {
         if let Some(f) = &mut self.on_timer {
             f(&mut self.state, ctx, tag);
+        }
+    }
+
+    fn on_recover(&mut self, ctx: &mut Ctx<M>) {
+        match &mut self.on_recover {
+            Some(f) => f(&mut self.state, ctx),
+            None => self.on_start(ctx),
         }
     }
 }

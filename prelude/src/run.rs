@@ -54,7 +54,13 @@ pub struct Run {
     pub observations: Vec<Observation>,
     /// The full trace (`None` for untraced runs, e.g. inside sweeps).
     pub trace: Option<Trace>,
+    /// Every crash: `(node, from, to)`, `to` being the restart or the end of the run. Kept in
+    /// untraced runs too.
+    pub downtime: Vec<(NodeId, Time, Time)>,
 }
+
+/// One node's values of a recorded key, in time order (`None`: crashed, so forgotten).
+pub type Changes = Vec<(Time, Option<f64>)>;
 
 impl Run {
     /// The trace of a traced run.
@@ -120,6 +126,54 @@ impl Run {
             self.stats, self.stopped, self.end.0
         ));
         format!("{:x}", h.finalize())
+    }
+
+    /// How each node's `key` changed over the run: per node that recorded it, its values in
+    /// time order, with `None` from each crash until it records again (a restarted node has
+    /// lost its memory, so a recorded role or state no longer holds).
+    pub fn changes(&self, key: &str) -> Vec<(NodeId, Changes)> {
+        let mut by_node: Vec<(NodeId, Changes)> = Vec::new();
+        for o in self.observed(key) {
+            match by_node.iter_mut().find(|(n, _)| *n == o.node) {
+                Some((_, ch)) => ch.push((o.at, Some(o.value))),
+                None => by_node.push((o.node, vec![(o.at, Some(o.value))])),
+            }
+        }
+        for (node, changes) in &mut by_node {
+            for &(_, from, _) in self.downtime.iter().filter(|d| d.0 == *node) {
+                changes.push((from, None));
+            }
+            // Stable: at one instant a crash comes after what the node recorded before it.
+            changes.sort_by_key(|c| c.0);
+        }
+        by_node.sort_by_key(|(n, _)| *n);
+        by_node
+    }
+
+    /// How long `holds` was true of the nodes' current values of `key` (indexed by node id;
+    /// `None` before a node's first record and after a crash). "Time with two leaders":
+    /// `run.time_where("leader", |v| v.iter().filter(|x| **x == Some(1.0)).count() >= 2)`.
+    pub fn time_where(&self, key: &str, holds: impl Fn(&[Option<f64>]) -> bool) -> Time {
+        let changes = self.changes(key);
+        let width = changes.iter().map(|(n, _)| n + 1).max().unwrap_or(0);
+        let mut events: Vec<(Time, NodeId, Option<f64>)> = changes
+            .iter()
+            .flat_map(|(n, ch)| ch.iter().map(move |&(t, v)| (t, *n, v)))
+            .collect();
+        events.sort_by_key(|e| e.0);
+        let mut current = vec![None; width];
+        let (mut total, mut since) = (Time::ZERO, Time::ZERO);
+        for (t, node, value) in events {
+            if t > since && holds(&current) {
+                total += t - since;
+            }
+            since = since.max(t);
+            current[node] = value;
+        }
+        if self.end > since && holds(&current) {
+            total += self.end - since;
+        }
+        total
     }
 
     /// The last value `node` recorded under `key`.

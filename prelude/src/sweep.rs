@@ -12,69 +12,59 @@ use crate::sim::Sim;
 use crate::stats::Summary;
 use crate::table::{Row, Table};
 use crate::time::Time;
+use std::any::Any;
 use std::fmt::Debug;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::thread::ScopedJoinHandle;
 use std::time::Duration;
 
-/// A value a sweep can range over: numbers (plotted at their value), strings and tuples
-/// (plotted in sweep order).
+/// A value a sweep can range over: anything with `Debug` — numbers and times (plotted at their
+/// value), strings, booleans, tuples and your own enums (plotted in sweep order). No trait to
+/// implement: a sweep over `[Mode::Eager, Mode::Lazy]` just works.
 pub trait Param: Sync {
-    /// How the value is written in tables.
+    /// How the value is written in tables: strings as they are, numbers and times by
+    /// `Display`, anything else by `Debug`.
     fn label(&self) -> String;
     /// The value as a number on the x axis, if it is one.
-    fn x(&self) -> Option<f64> {
-        None
-    }
+    fn x(&self) -> Option<f64>;
 }
 
-macro_rules! numeric_param {
-    ($($t:ty),*) => {$(
-        impl Param for $t {
-            fn label(&self) -> String { self.to_string() }
-            fn x(&self) -> Option<f64> { Some(*self as f64) }
+impl<T: Debug + Sync + 'static> Param for T {
+    fn label(&self) -> String {
+        let any = self as &dyn Any;
+        if let Some(s) = any.downcast_ref::<&str>() {
+            s.to_string()
+        } else if let Some(s) = any.downcast_ref::<String>() {
+            s.clone()
+        } else if let Some(t) = any.downcast_ref::<Time>() {
+            t.to_string()
+        } else if let Some((_, shown)) = number(any) {
+            shown
+        } else {
+            format!("{self:?}")
         }
-    )*};
-}
-numeric_param!(f64, f32, u8, u16, u32, u64, usize, i8, i16, i32, i64, isize);
-
-impl Param for Time {
-    fn label(&self) -> String {
-        self.to_string()
     }
+
     fn x(&self) -> Option<f64> {
-        Some(self.as_ms())
+        let any = self as &dyn Any;
+        match any.downcast_ref::<Time>() {
+            Some(t) => Some(t.as_ms()),
+            None => number(any).map(|(x, _)| x),
+        }
     }
 }
 
-impl Param for &str {
-    fn label(&self) -> String {
-        self.to_string()
+/// A primitive number's value and its `Display` form (`0.5`, `1`, not `1.0`).
+fn number(any: &dyn Any) -> Option<(f64, String)> {
+    macro_rules! try_types {
+        ($($t:ty),*) => {$(
+            if let Some(v) = any.downcast_ref::<$t>() {
+                return Some((*v as f64, v.to_string()));
+            }
+        )*};
     }
-}
-
-impl Param for String {
-    fn label(&self) -> String {
-        self.clone()
-    }
-}
-
-impl Param for bool {
-    fn label(&self) -> String {
-        self.to_string()
-    }
-}
-
-impl<A: Debug + Sync, B: Debug + Sync> Param for (A, B) {
-    fn label(&self) -> String {
-        format!("({:?}, {:?})", self.0, self.1)
-    }
-}
-
-impl<A: Debug + Sync, B: Debug + Sync, C: Debug + Sync> Param for (A, B, C) {
-    fn label(&self) -> String {
-        format!("({:?}, {:?}, {:?})", self.0, self.1, self.2)
-    }
+    try_types!(f64, f32, u8, u16, u32, u64, usize, i8, i16, i32, i64, isize);
+    None
 }
 
 /// A number a trial can report: floats, integers and booleans (true = 1).
@@ -355,5 +345,29 @@ mod tests {
         });
         let message = caught.unwrap_err();
         assert_eq!(message.downcast_ref::<&str>(), Some(&"trial broke"));
+    }
+
+    #[test]
+    fn any_debug_value_is_a_param() {
+        #[derive(Debug)]
+        enum Mode {
+            Eager,
+            Lazy,
+        }
+        let t = sweep("mode", [Mode::Eager, Mode::Lazy])
+            .trials(2)
+            .quiet()
+            .monte_carlo(|m, _| matches!(m, Mode::Lazy));
+        assert_eq!(t.get("Lazy", "value").unwrap().mean, 1.0);
+        assert_eq!((t.rows[0].label.as_str(), t.rows[0].x), ("Eager", 0.0));
+        assert_eq!((1.0f64.label(), 1.0f64.x()), ("1".to_string(), Some(1.0)));
+        assert_eq!(
+            ("a b".label(), "a b".to_string().label()),
+            ("a b".into(), "a b".into())
+        );
+        assert_eq!(
+            (Time(2_500).label(), Time(2_500).x()),
+            (Time(2_500).to_string(), Some(2.5))
+        );
     }
 }

@@ -137,6 +137,64 @@ fn crash_loses_memory_keeps_storage_and_restart_recovers() {
 }
 
 #[test]
+fn a_closure_node_tells_a_restart_from_its_first_start() {
+    let node = |_| {
+        FnNode::new((), |_: &mut (), ctx: &mut Ctx<Msg>, from, msg| {
+            if let Msg::Ping(k) = msg {
+                ctx.send(from, Msg::Pong(k));
+            }
+        })
+        .on_start(|_, ctx| ctx.record("started", 1.0))
+        .on_recover(|_, ctx| ctx.record("recovered", 1.0))
+    };
+    let faults = Faults::new().crash_at(ms(50), 0).restart_at(ms(80), 0);
+    let run = Sim::new(Net::new())
+        .node(node)
+        .client(pinger(10, ms(10)))
+        .faults(faults)
+        .run(1);
+    let count = |key: &str| run.observations.iter().filter(|o| o.key == key).count();
+    assert_eq!((count("started"), count("recovered")), (1, 1));
+}
+
+/// Node 0 leads from the start, node 1 claims leadership at 50 ms, node 0 crashes at 100 ms and
+/// comes back at 150 ms as a follower: two leaders for exactly 50 ms.
+#[test]
+fn time_in_a_state_counts_what_nodes_recorded_and_forgets_it_at_a_crash() {
+    let node = |id: NodeId| {
+        FnNode::new((), |_: &mut (), _: &mut Ctx<Msg>, _, _| {})
+            .on_start(move |_, ctx| {
+                if id == 0 {
+                    ctx.record("leader", 1.0);
+                } else {
+                    ctx.set_timer(ms(50), 0);
+                }
+            })
+            .on_recover(|_, ctx| ctx.record("leader", 0.0))
+            .on_timer(|_, ctx, _| ctx.record("leader", 1.0))
+    };
+    let faults = Faults::new().crash_at(ms(100), 0).restart_at(ms(150), 0);
+    let sim = Sim::new(Net::new())
+        .nodes(2, node)
+        .faults(faults)
+        .until(ms(200));
+    for run in [sim.run(1), sim.run_fast(1)] {
+        let leaders = |v: &[Option<f64>]| v.iter().filter(|x| **x == Some(1.0)).count();
+        assert_eq!(run.time_where("leader", |v| leaders(v) >= 2), ms(50));
+        assert_eq!(run.time_where("leader", |v| leaders(v) == 0), ms(0));
+        let changes = run.changes("leader");
+        assert_eq!(
+            changes[0].1,
+            [(ms(0), Some(1.0)), (ms(100), None), (ms(150), Some(0.0))]
+        );
+        let fig = run.state_timeline("leader", |v| {
+            if v == 1.0 { "leader" } else { "follower" }.into()
+        });
+        assert_eq!(fig.figure().svg().matches("class=\"segment\"").count(), 4);
+    }
+}
+
+#[test]
 fn pause_delays_but_does_not_lose() {
     let faults = Faults::new().pause_at(ms(100), 0, ms(300));
     let run = pingpong(Net::new()).faults(faults).run(1);

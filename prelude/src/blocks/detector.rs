@@ -4,6 +4,7 @@
 //! The monitor records `suspect` and `trust` observations (value: the node id), so a run tells
 //! how fast a real crash was noticed and how many live nodes were wrongly declared dead.
 
+use super::suspicion::FailureDetector;
 use crate::node::{Ctx, Node};
 use crate::run::Run;
 use crate::time::Time;
@@ -41,29 +42,19 @@ impl Node<Heartbeat> for Heartbeater {
 }
 
 /// Suspects a node after `misses` check intervals of `every` without a heartbeat from it
-/// (a load balancer's "3 failed checks, 10 s apart").
+/// (a load balancer's "3 failed checks, 10 s apart"). A [`FailureDetector`] run as a node of
+/// its own; embed the detector in your node instead to suspect peers of your protocol.
 #[derive(Clone, Debug)]
 pub struct Monitor {
     every: Time,
-    misses: u32,
-    last_heard: Vec<Option<Time>>,
-    suspected: Vec<bool>,
+    detector: FailureDetector,
 }
 
 impl Monitor {
     pub fn new(every: Time, misses: u32) -> Monitor {
         Monitor {
             every,
-            misses: misses.max(1),
-            last_heard: Vec::new(),
-            suspected: Vec::new(),
-        }
-    }
-
-    fn slot(&mut self, node: NodeId) {
-        if self.last_heard.len() <= node {
-            self.last_heard.resize(node + 1, None);
-            self.suspected.resize(node + 1, false);
+            detector: FailureDetector::new(every * misses.max(1) as u64),
         }
     }
 }
@@ -74,25 +65,11 @@ impl Node<Heartbeat> for Monitor {
     }
 
     fn on_message(&mut self, ctx: &mut Ctx<Heartbeat>, from: NodeId, _: Heartbeat) {
-        self.slot(from);
-        self.last_heard[from] = Some(ctx.now());
-        if self.suspected[from] {
-            self.suspected[from] = false;
-            ctx.record("trust", from as f64);
-        }
+        self.detector.heard_from(ctx, from);
     }
 
     fn on_timer(&mut self, ctx: &mut Ctx<Heartbeat>, _: u64) {
-        let now = ctx.now();
-        let limit = self.every * self.misses as u64;
-        for node in 0..self.last_heard.len() {
-            if let Some(t) = self.last_heard[node] {
-                if !self.suspected[node] && now - t > limit {
-                    self.suspected[node] = true;
-                    ctx.record("suspect", node as f64);
-                }
-            }
-        }
+        self.detector.check(ctx);
         ctx.set_timer(self.every, 0);
     }
 }

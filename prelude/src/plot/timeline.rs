@@ -45,6 +45,22 @@ pub fn timeline(title: &str) -> Timeline {
     }
 }
 
+impl crate::run::Run {
+    /// A timeline of what each node recorded under `key`, one lane per node (named as the run
+    /// named it), each value shown as `state(value)`; "crashed" from a crash until the node
+    /// records again. See [`Run::changes`](crate::run::Run::changes).
+    pub fn state_timeline(&self, key: &str, state: impl Fn(f64) -> String) -> Timeline {
+        let mut chart = timeline(key).until(self.end);
+        for (node, changes) in self.changes(key) {
+            let shown = changes
+                .iter()
+                .map(|&(t, v)| (t, v.map_or_else(|| "crashed".to_string(), &state)));
+            chart = chart.lane(&self.history.name(node), shown);
+        }
+        chart
+    }
+}
+
 /// Colours that carry meaning for common state names; other states take palette colours.
 fn semantic_color(state: &str) -> Option<&'static str> {
     let s = state.to_lowercase().replace(['-', '_', ' '], "");

@@ -133,6 +133,9 @@ pub(crate) struct World<M> {
     pub history: History,
     pub observations: Vec<Observation>,
     pub trace: Option<Trace>,
+    /// When each crashed node went down (kept untraced too: state timelines need it).
+    down_since: Vec<Option<Time>>,
+    downtime: Vec<(NodeId, Time, Time)>,
     pub stats: Stats,
     out: Vec<Out<M>>,
 }
@@ -184,6 +187,8 @@ impl<M: Clone + Debug + 'static> World<M> {
             },
             observations: Vec::new(),
             trace,
+            down_since: vec![None; n],
+            downtime: Vec::new(),
             stats: Stats::default(),
             out: Vec::new(),
             cast,
@@ -311,6 +316,7 @@ impl<M: Clone + Debug + 'static> World<M> {
             return;
         }
         self.alive[node] = false;
+        self.down_since[node] = Some(self.now);
         self.timers_from[node] = self.next_timer;
         self.note(Some(node), EventKind::Crash);
     }
@@ -320,6 +326,9 @@ impl<M: Clone + Debug + 'static> World<M> {
             return;
         }
         self.alive[node] = true;
+        if let Some(since) = self.down_since[node].take() {
+            self.downtime.push((node, since, self.now));
+        }
         self.paused_until[node] = Time::ZERO;
         self.nodes[node] = self.cast.instantiate(node);
         self.note(Some(node), EventKind::Restart);
@@ -486,9 +495,15 @@ impl<M: Clone + Debug + 'static> World<M> {
         if let Some(t) = &mut self.trace {
             t.end = self.now;
         }
+        for (node, since) in self.down_since.iter().enumerate() {
+            if let Some(since) = *since {
+                self.downtime.push((node, since, self.now));
+            }
+        }
         Run {
             seed,
             end: self.now,
+            downtime: self.downtime,
             stopped,
             stats: self.stats,
             history: self.history,
