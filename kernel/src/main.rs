@@ -29,6 +29,7 @@ mod signing;
 mod toolchain;
 mod variables;
 mod vendor;
+mod widgets;
 mod wire;
 
 use std::path::{Path, PathBuf};

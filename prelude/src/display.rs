@@ -166,6 +166,13 @@ impl Rich for crate::plot::Figure {
     }
 }
 
+/// Text, for a closure that answers in words (see [`crate::ui::interact`]).
+impl Rich for String {
+    fn mime_bundle(&self) -> MimeBundle {
+        vec![("text/plain", self.clone())]
+    }
+}
+
 impl Rich for Table {
     fn mime_bundle(&self) -> MimeBundle {
         Table::mime_bundle(self)

@@ -71,6 +71,7 @@ pub mod sweep;
 pub mod table;
 pub mod time;
 pub mod trace;
+pub mod ui;
 
 /// The README's example, compiled and run as a doctest so it cannot rot.
 #[doc = include_str!("../../README.md")]
@@ -106,5 +107,6 @@ pub mod prelude {
     pub use crate::table::Table;
     pub use crate::time::{ms, secs, us, Time};
     pub use crate::trace::{Fate, NodeId, Trace};
+    pub use crate::ui::{self, interact};
     pub use rand::Rng as _;
 }

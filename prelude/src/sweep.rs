@@ -247,7 +247,8 @@ impl<P: Param> Sweep<P> {
                     );
                 });
             }
-            if self.progress {
+            // An interactive closure's sweep draws no bar: it would land in the last cell run.
+            if self.progress && !crate::ui::in_callback() {
                 let label = format!("sweep {}", self.name);
                 let mut bar = Progress::new(&label, total as u64);
                 while done.load(Ordering::Relaxed) < total as u64 {

@@ -1,0 +1,132 @@
+"""Interactive-output latency, driven through jupyter_client exactly as JupyterLab's widget
+manager drives a slider: from sending the `comm_msg` update to the new figure
+(`update_display_data`) on iopub, for a 1,000-trial sweep of a 5-node experiment (one server,
+four retrying clients). Counts the rustc and cargo processes that start meanwhile (the goal is
+none), and measures the baseline: editing the value in the cell and running it again.
+Run via bench/widgets.sh; results also go to build/bench/widgets.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import pathlib
+import statistics
+import sys
+import time
+
+from jupyter_client.manager import KernelManager
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests" / "kernel"))
+from compilers import Compilers  # noqa: E402
+
+SETUP = """let net = |loss: f64| Net::new().delay(Delay::exponential(5.0).plus(1.0)).loss(loss);
+let experiment = Sim::new(net(0.0)).node(|_| Server::new())
+    .clients(4, |_| RetryClient::new(5).attempts(3).timeout(ms(50)));"""
+
+# The interactive cell, and the same sweep as a plain cell (the baseline) with LOSS edited in.
+SWEEP = """sweep("loss", [LOSS]).trials(1000).quiet().simulate(
+    |&loss| experiment.clone().net(net(loss)),
+    |run| [("ok", run.ok_rate()), ("msgs/op", run.msgs_per_op())],
+)"""
+INTERACTIVE = ("let experiment_ = experiment.clone();\n"
+               "interact(ui::slider(\"loss\", 0.0..=0.5, 0.1).step(0.001), move |loss: f64| {\n"
+               "    let experiment = &experiment_;\n"
+               "    " + SWEEP.replace("LOSS", "loss") + "\n})")
+
+
+def until_idle(kc, msg_id: str, timeout: float = 600) -> list[dict]:
+    deadline = time.monotonic() + timeout
+    outputs = []
+    while True:
+        msg = kc.get_iopub_msg(timeout=max(0.1, deadline - time.monotonic()))
+        if msg["parent_header"].get("msg_id") != msg_id:
+            continue
+        if msg["msg_type"] == "status" and msg["content"]["execution_state"] == "idle":
+            return outputs
+        outputs.append(msg)
+
+
+def run_cell(kc, code: str) -> list[dict]:
+    outputs = until_idle(kc, kc.execute(code))
+    errors = [m["content"] for m in outputs if m["msg_type"] == "error"]
+    if errors:
+        raise SystemExit(f"cell failed: {errors[0]['evalue']}")
+    return outputs
+
+
+def percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--changes", type=int, default=60)
+    parser.add_argument("--baseline", type=int, default=5, help="cell re-runs to time")
+    args = parser.parse_args()
+    km = KernelManager(kernel_name="faultline")
+    km.start_kernel()
+    kc = km.client()
+    kc.start_channels()
+    kc.wait_for_ready(timeout=60)
+    try:
+        run_cell(kc, SETUP)
+        outputs = run_cell(kc, INTERACTIVE)
+        states = {m["content"]["comm_id"]: m["content"]["data"]["state"]
+                  for m in outputs if m["msg_type"] == "comm_open"}
+        slider = next(cid for cid, s in states.items() if s["_model_name"] == "FloatSliderModel")
+        display_id = next(m["content"]["transient"]["display_id"] for m in outputs
+                          if m["msg_type"] == "display_data"
+                          and m["content"]["transient"].get("display_id"))
+        latencies = []
+        with Compilers(km.provisioner.process.pid) as compilers:
+            for i in range(args.changes):
+                value = round(0.005 * (i % 100), 3)
+                data = {"method": "update", "state": {"value": value}, "buffer_paths": []}
+                msg = kc.session.msg("comm_msg", {"comm_id": slider, "data": data})
+                started = time.perf_counter()
+                kc.shell_channel.send(msg)
+                figure = None
+                for out in until_idle(kc, msg["header"]["msg_id"], timeout=60):
+                    if (out["msg_type"] == "update_display_data"
+                            and out["content"]["transient"]["display_id"] == display_id):
+                        figure = out
+                        break
+                if figure is None:
+                    raise SystemExit(f"change {i}: no new figure")
+                latencies.append(1000 * (time.perf_counter() - started))
+                time.sleep(0.02)
+        baseline = []
+        with Compilers(km.provisioner.process.pid) as baseline_compilers:
+            for i in range(args.baseline):
+                started = time.perf_counter()
+                run_cell(kc, SWEEP.replace("LOSS", f"{0.1 + 0.01 * i}"))
+                baseline.append(1000 * (time.perf_counter() - started))
+    finally:
+        kc.stop_channels()
+        km.shutdown_kernel(now=True)
+    result = {
+        "changes": len(latencies),
+        "p50_ms": statistics.median(latencies),
+        "p95_ms": percentile(latencies, 95),
+        "max_ms": max(latencies),
+        "compiler_processes_during_changes": len(compilers.seen),
+        "baseline_rerun_cell": {
+            "runs": len(baseline),
+            "p50_ms": statistics.median(baseline),
+            "max_ms": max(baseline),
+            "compiler_processes": len(baseline_compilers.seen),
+        },
+        "cores": os.cpu_count(),
+    }
+    print(json.dumps(result, indent=1))
+    out = ROOT / "build" / "bench" / "widgets.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(result, indent=1))
+
+
+if __name__ == "__main__":
+    main()
