@@ -22,19 +22,19 @@ ROOT = pathlib.Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests" / "kernel"))
 from compilers import Compilers  # noqa: E402
 
-SETUP = """let net = |loss: f64| Net::new().delay(Delay::exponential(5.0).plus(1.0)).loss(loss);
-let experiment = Sim::new(net(0.0)).node(|_| Server::new())
-    .clients(4, |_| RetryClient::new(5).attempts(3).timeout(ms(50)));"""
-
-# The interactive cell, and the same sweep as a plain cell (the baseline) with LOSS edited in.
-SWEEP = """sweep("loss", [LOSS]).trials(1000).quiet().simulate(
-    |&loss| experiment.clone().net(net(loss)),
-    |run| [("ok", run.ok_rate()), ("msgs/op", run.msgs_per_op())],
-)"""
-INTERACTIVE = ("let experiment_ = experiment.clone();\n"
-               "interact(ui::slider(\"loss\", 0.0..=0.5, 0.1).step(0.001), move |loss: f64| {\n"
-               "    let experiment = &experiment_;\n"
-               "    " + SWEEP.replace("LOSS", "loss") + "\n})")
+# One server and four retrying clients; a 1,000-trial sweep at one loss rate.
+SWEEP = """{
+    let net = || Net::new().delay(Delay::exponential(5.0).plus(1.0));
+    let sim = Sim::new(net()).node(|_| Server::new())
+        .clients(4, |_| RetryClient::new(5).attempts(3).timeout(ms(50)));
+    sweep("loss", [LOSS]).trials(1000).quiet().simulate(
+        |&loss| sim.clone().net(net().loss(loss)),
+        |run| [("ok", run.ok_rate()), ("msgs/op", run.msgs_per_op())],
+    )
+}"""
+# The interactive cell, and the baseline: the same sweep edited and run again as a cell.
+INTERACTIVE = ("interact(ui::slider(\"loss\", 0.0..=0.5, 0.1).step(0.001), |loss: f64| "
+               + SWEEP.replace("LOSS", "loss") + ")")
 
 
 def until_idle(kc, msg_id: str, timeout: float = 600) -> list[dict]:
@@ -73,7 +73,6 @@ def main() -> None:
     kc.start_channels()
     kc.wait_for_ready(timeout=60)
     try:
-        run_cell(kc, SETUP)
         outputs = run_cell(kc, INTERACTIVE)
         states = {m["content"]["comm_id"]: m["content"]["data"]["state"]
                   for m in outputs if m["msg_type"] == "comm_open"}

@@ -308,6 +308,10 @@ impl Server {
             "interrupt_request" => {
                 if matches!(self.running, Some(Running::Execute(_))) {
                     self.evaluator.interrupt();
+                } else if self.widgets.busy() {
+                    // A closure running away in an interactive output: as for a cell, stopping
+                    // it means stopping its process (its outputs then say so).
+                    self.evaluator.kill_child();
                 }
                 let reply =
                     request.child("interrupt_reply", &self.session, json!({"status": "ok"}));

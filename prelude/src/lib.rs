@@ -43,6 +43,8 @@
 //! | sweep a parameter | [`sweep`](sweep::sweep)`(name, values).trials(n)` then `.simulate(build, measure)` or `.monte_carlo(f)` → [`Table`](table::Table) |
 //! | prove "it can fail" | [`Explorer`](explore::Explorer): `max_losses`, `max_crashes`, `check(property)` → minimal [`Counterexample`](explore::Counterexample) |
 //! | plot | [`plot`]: `line`, `scatter`, `bar`, `histogram`, `cdf`, `heatmap`, `timeline`, `spacetime`; a [`Table`](table::Table) or [`Figure`](plot::Figure) shows itself inline |
+//! | make it interactive | [`interact`](ui::interact)`(controls, |values| figure)` with [`ui`]`::slider`, `int_slider`, `dropdown`, `toggles`, `checkbox`, `seed_box`, `player`: moving a control reruns the closure, nothing is compiled |
+//! | step through a run | [`Trace::step_through`](trace::Trace::step_through), [`Counterexample::step_through`](explore::Counterexample::step_through) (a player over the space-time diagram), [`Trace::at_step`](trace::Trace::at_step) |
 //! | order events without a clock | [`LamportClock`](clock::LamportClock), [`VectorClock`](clock::VectorClock) |
 //! | reuse a building block | [`blocks`]: retrying client and server, heartbeat failure detector, service chains and fan-out |
 //! | a notebook's scenarios, arithmetic, live measurements | the `faultline-lab` crate (preloaded by the kernel): quorum arithmetic and register, CAP store, payments and sagas, Byzantine generals, scaling, availability, geography, … |

@@ -101,6 +101,11 @@ impl Widgets {
         out
     }
 
+    /// Whether a child is running a closure for an update (an interrupt then stops it).
+    pub fn busy(&self) -> bool {
+        self.hosts.values().any(|h| !h.pending.is_empty())
+    }
+
     /// `comm_info_reply` content: the live comms, only those of `target_name` if given.
     pub fn comm_info(&self, request: &Value) -> Value {
         let wanted = request["target_name"].as_str();

@@ -27,6 +27,7 @@ const IN_FLIGHT: &str = "#888888";
 const CRASHED: &str = "#777777";
 const PAUSED: &str = "#56B4E9";
 const STAMP: &str = "#5e3c99";
+const MARK: &str = "#009E73";
 
 /// A space-time diagram builder. Start with [`spacetime`] or [`Trace::diagram`].
 #[derive(Clone, Debug)]
@@ -39,6 +40,7 @@ pub struct SpaceTime {
     labels: Option<bool>,
     max_messages: usize,
     width: f64,
+    mark: Option<(Time, Option<NodeId>)>,
 }
 
 /// The space-time diagram of a traced run.
@@ -70,6 +72,7 @@ pub fn spacetime(trace: &Trace) -> SpaceTime {
         labels: None,
         max_messages: 120,
         width: WIDTH,
+        mark: None,
     }
 }
 
@@ -145,6 +148,13 @@ impl SpaceTime {
     /// Figure width in px (default 720; the height follows the number of nodes).
     pub fn width(mut self, px: u32) -> Self {
         self.width = px.max(300) as f64;
+        self
+    }
+
+    /// Marks one moment: a line across the diagram at `at` and, with a `node`, a ring on its
+    /// line — the step a player stands at ([`Trace::step_through`]).
+    pub fn mark(mut self, at: Time, node: Option<NodeId>) -> Self {
+        self.mark = Some((at, node));
         self
     }
 
@@ -395,6 +405,15 @@ impl SpaceTime {
             );
         }
         svg.end();
+        if let Some((at, node)) = self.mark.filter(|(at, _)| in_window(*at)) {
+            svg.group("step-mark");
+            let stroke = Stroke::new(MARK, 2.0).dash("4,3");
+            svg.line(x(at), top - 18.0, x(at), bottom + 18.0, &stroke, "");
+            if let Some(node) = node {
+                svg.marker(0, x(at), y(node), 7.0, MARK, "");
+            }
+            svg.end();
+        }
         svg.group("axes");
         let ay = bottom + 26.0;
         svg.line(left, ay, right, ay, &Stroke::new(GREY, 1.0), "x-axis");

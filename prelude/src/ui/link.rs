@@ -6,7 +6,7 @@ use super::controls::Controls;
 use super::IN_CALLBACK;
 use crate::display::{in_kernel, marker_line, new_display_id, DisplayOp, MimeBundle, Rich, MARKER};
 use serde_json::{json, Map, Value};
-use std::io::{BufRead, BufReader, Write};
+use std::io::{BufRead, BufReader, Read, Write};
 use std::os::unix::net::UnixStream;
 use std::sync::mpsc;
 use std::time::Duration;
@@ -38,16 +38,24 @@ pub(super) fn open(controls: &impl Controls, first: &MimeBundle) -> Result<Optio
     );
     writeln!(stream, "{open}").map_err(fail)?;
     stream.set_read_timeout(Some(OPEN_TIMEOUT)).map_err(fail)?;
-    let mut answer = String::new();
-    BufReader::new(&stream)
-        .read_line(&mut answer)
-        .map_err(fail)?;
+    let answer = first_line(&mut stream).map_err(fail)?;
     stream.set_read_timeout(None).map_err(fail)?;
-    let answer: Value = serde_json::from_str(&answer).unwrap_or_default();
+    let answer: Value = serde_json::from_slice(&answer).unwrap_or_default();
     match answer["op"].as_str() {
         Some("opened") => Ok(Some(Link { stream, display_id })),
         _ => Err(answer["why"].as_str().unwrap_or("no answer").to_owned()),
     }
+}
+
+/// The kernel's answer, read byte by byte: a buffered reader could swallow the first `set`
+/// behind it, which belongs to the serving thread.
+fn first_line(stream: &mut UnixStream) -> std::io::Result<Vec<u8>> {
+    let mut line = Vec::new();
+    let mut byte = [0u8];
+    while stream.read(&mut byte)? == 1 && byte[0] != b'\n' {
+        line.push(byte[0]);
+    }
+    Ok(line)
 }
 
 impl Link {

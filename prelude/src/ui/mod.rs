@@ -23,10 +23,12 @@
 mod controls;
 #[cfg(unix)]
 mod link;
+mod steps;
 
 pub use controls::{
     checkbox, dropdown, int_slider, player, seed_box, slider, toggles, Control, Controls,
 };
+pub use steps::Step;
 
 use crate::display::{show_bundle, Rich};
 use std::cell::Cell;
