@@ -194,3 +194,29 @@ def test_interrupt_stops_a_runaway_closure_and_its_output_says_so(kernel, shown)
     assert reply["content"]["ename"] == "ProcessCrashed"  # the lost variables are reported
     reply, outputs = kernel.execute("40 + 2")
     assert outputs_of(outputs, "execute_result")[0]["data"]["text/plain"] == "42"
+
+
+def test_a_player_steps_through_a_run(kernel):
+    """A trace's player: a Play button linked to a step slider; each step redraws the diagram
+    with that step described in its title."""
+    reply, outputs = kernel.execute(
+        "Sim::new(Net::new()).node(|_| Server::new()).client(|_| RetryClient::new(2))\n"
+        "    .run(1).trace().step_through()", timeout=300)
+    assert reply["content"]["status"] == "ok", reply["content"]
+    states = {o["comm_id"]: o["data"]["state"] for o in outputs_of(outputs, "comm_open")}
+    by_model = {}
+    for comm_id, state in states.items():
+        by_model.setdefault(state["_model_name"], []).append(comm_id)
+    assert len(by_model["PlayModel"]) == 1 and len(by_model["LinkModel"]) == 1
+    link = states[by_model["LinkModel"][0]]
+    play = by_model["PlayModel"][0]
+    assert link["source"] == [f"IPY_MODEL_{play}", "value"]
+    step_slider = link["target"][0].removeprefix("IPY_MODEL_")
+    assert states[step_slider]["_model_name"] == "IntSliderModel"
+    figure = next(c for c in outputs_of(outputs, "display_data") if c["transient"].get("display_id"))
+    assert "Step 1 of" in figure["data"]["image/svg+xml"]
+    msg_id = update(kernel, step_slider, {"value": 2})
+    redrawn = [c for c in outputs_of(until_idle(kernel, msg_id), "update_display_data")]
+    assert len(redrawn) == 1
+    assert "Step 3 of" in redrawn[0]["data"]["image/svg+xml"]
+    assert "step-mark" in redrawn[0]["data"]["image/svg+xml"]

@@ -13,7 +13,8 @@ type Reader<T> = Arc<dyn Fn(&Value) -> Option<T> + Send + Sync>;
 #[derive(Clone)]
 pub struct Control<T> {
     pub(crate) spec: Value,
-    initial: T,
+    /// None only for a choice without choices (then `problem` says so).
+    initial: Option<T>,
     read: Reader<T>,
     problem: Option<String>,
 }
@@ -32,7 +33,7 @@ impl<T: Clone> Control<T> {
     ) -> Control<T> {
         Control {
             spec,
-            initial,
+            initial: Some(initial),
             read: Arc::new(read),
             problem: None,
         }
@@ -52,7 +53,8 @@ impl<T: Clone> Control<T> {
     }
 
     pub(crate) fn initial(&self) -> T {
-        self.initial.clone()
+        let problem = self.problem.as_deref().unwrap_or_default();
+        self.initial.clone().unwrap_or_else(|| panic!("{problem}"))
     }
 
     /// The value the front end sent for this control, or why it is not one.
@@ -123,7 +125,8 @@ where
     Control::new(spec, value, read).refuse(problem)
 }
 
-/// A drop-down list of labelled choices; the first is selected at the start.
+/// A drop-down list of labelled choices (any values, e.g. an enum's variants); the first is
+/// selected at the start.
 ///
 /// ```
 /// # use faultline::ui::dropdown;
@@ -131,7 +134,7 @@ where
 /// ```
 pub fn dropdown<T, L>(name: &str, choices: impl IntoIterator<Item = (L, T)>) -> Control<T>
 where
-    T: Clone + Default + Send + Sync + 'static,
+    T: Clone + Send + Sync + 'static,
     L: Into<String>,
 {
     choice("dropdown", name, choices)
@@ -141,7 +144,7 @@ where
 /// is selected at the start.
 pub fn toggles<T, L>(name: &str, choices: impl IntoIterator<Item = (L, T)>) -> Control<T>
 where
-    T: Clone + Default + Send + Sync + 'static,
+    T: Clone + Send + Sync + 'static,
     L: Into<String>,
 {
     choice("toggles", name, choices)
@@ -149,7 +152,7 @@ where
 
 fn choice<T, L>(kind: &str, name: &str, choices: impl IntoIterator<Item = (L, T)>) -> Control<T>
 where
-    T: Clone + Default + Send + Sync + 'static,
+    T: Clone + Send + Sync + 'static,
     L: Into<String>,
 {
     let (labels, values): (Vec<String>, Vec<T>) =
@@ -158,9 +161,14 @@ where
         .is_empty()
         .then(|| format!("{kind} `{name}`: needs at least one choice"));
     let spec = json!({ "kind": kind, "name": name, "labels": labels, "index": 0 });
-    let first = values.first().cloned().unwrap_or_default();
+    let initial = values.first().cloned();
     let read = move |v: &Value| values.get(v.as_u64()? as usize).cloned();
-    Control::new(spec, first, read).refuse(problem)
+    Control {
+        spec,
+        initial,
+        read: Arc::new(read),
+        problem,
+    }
 }
 
 /// A checkbox.
@@ -277,6 +285,19 @@ mod tests {
             controls.read(wrong.as_object().unwrap()).unwrap_err(),
             "`loss` cannot be \"x\""
         );
+    }
+
+    #[test]
+    fn choices_take_any_values() {
+        #[derive(Clone, Debug, PartialEq)]
+        enum Order {
+            Fifo,
+            Any,
+        }
+        let order = toggles("order", [("fifo", Order::Fifo), ("any", Order::Any)]);
+        assert_eq!(order.initial(), Order::Fifo);
+        assert_eq!(Control::read(&order, &json!(1)), Ok(Order::Any));
+        assert!(Control::read(&order, &json!(2)).is_err());
     }
 
     #[test]

@@ -33,7 +33,7 @@ impl Trace {
         let name = |id: NodeId| self.nodes.get(id).map_or("?", |n| n.name.as_str());
         let mut steps = Vec::new();
         for (i, m) in self.messages.iter().enumerate() {
-            let (from, to, label) = (name(m.from), name(m.to), &m.label);
+            let (from, to, label) = (name(m.from), name(m.to), short(&m.label));
             let copy = if m.duplicate_of.is_some() {
                 " (a duplicate)"
             } else {
@@ -171,6 +171,15 @@ impl Trace {
     }
 }
 
+/// A message's label cut to fit a title line.
+fn short(label: &str) -> String {
+    const MAX: usize = 40;
+    match label.char_indices().nth(MAX) {
+        Some((end, _)) => format!("{}…", &label[..end]),
+        None => label.to_owned(),
+    }
+}
+
 impl Counterexample {
     /// Steps through the violating run with a player (see [`Trace::step_through`]); the last
     /// step's title is followed by what the property said was wrong.
@@ -236,6 +245,16 @@ mod tests {
                 "a's timer 2 fired",
                 "Ping from b to a was lost",
             ]
+        );
+    }
+
+    #[test]
+    fn long_labels_are_cut() {
+        assert_eq!(super::short("Ping"), "Ping");
+        let long = "Request { id: 1000000, attempt: 0, payload: [1, 2, 3] }";
+        assert_eq!(
+            super::short(long),
+            "Request { id: 1000000, attempt: 0, paylo…"
         );
     }
 
