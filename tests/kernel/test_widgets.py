@@ -135,14 +135,6 @@ def test_comm_info_lists_live_comms_by_target(kernel, shown):
     assert closed not in after and set(widgets) <= set(after)
 
 
-def test_an_unknown_comm_target_is_closed(kernel):
-    comm = uuid.uuid4().hex
-    msg_id = send_comm(kernel, "comm_open", {"comm_id": comm, "target_name": "nobody.home",
-                                              "data": {}})
-    closes = outputs_of(until_idle(kernel, msg_id), "comm_close")
-    assert [c["comm_id"] for c in closes] == [comm]
-
-
 def test_a_panicking_closure_shows_its_error_and_the_controls_keep_working(kernel, shown):
     slider, display_id = shown["controls"]["x"], display_id_of(shown)
     shown_text = figure_of(until_idle(kernel, update(kernel, slider, {"value": 1.0})), display_id)
