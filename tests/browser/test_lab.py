@@ -159,8 +159,9 @@ def test_run_all_renders_plots(lab):
 
 
 def test_a_slider_and_a_player_redraw_their_figures(tmp_path):
-    """Drags a real slider and presses play: each figure must change, and the kernel must stay
-    usable. Screenshots before and after: build/browser/widgets-{before,after}.png."""
+    """Drags a real slider, presses play, clicks a toggle: each output must change; a reloaded
+    page must get the live widgets back. Screenshots: build/browser/widgets-{before,after,
+    reloaded}.png."""
     chromium = shutil.which("chromium") or "/usr/bin/chromium"
     with running_lab(WIDGETS, tmp_path) as (base, token, name, notebook), sync_playwright() as p:
         browser = p.chromium.launch(executable_path=chromium, args=CHROMIUM_FLAGS, headless=True)
@@ -212,6 +213,17 @@ def test_a_slider_and_a_player_redraw_their_figures(tmp_path):
         for bad in ("panicked", "error[E", "Error displaying widget"):
             outputs = page.locator(f"{PANEL} .jp-OutputArea-output")
             assert outputs.filter(has_text=bad).count() == 0, f"an output says {bad}"
+
+        # Saved and reloaded, the page gets its live widgets back from the kernel (the control
+        # comm's request_states), with the value the slider was left at.
+        page.locator(f"{PANEL} .widget-play button").nth(1).click()  # stop the player
+        page.keyboard.press("Control+s")
+        expect(page.locator(".jp-mod-dirty")).to_have_count(0, timeout=10_000)
+        page.reload()
+        slider = page.locator(f"{PANEL} .widget-hslider").first
+        expect(slider).to_be_visible(timeout=60_000)
+        expect(slider.locator(".widget-readout")).to_have_text("0.8")
+        page.screenshot(path=str(SCREENSHOTS / "widgets-reloaded.png"), full_page=True)
         browser.close()
 
 

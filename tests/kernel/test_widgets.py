@@ -116,7 +116,11 @@ def test_the_control_comm_gives_a_reloaded_page_every_live_widget(kernel, shown)
     states = replies[0]["data"]["states"]
     assert replies[0]["data"]["method"] == "update_states"
     assert set(states) == set(shown["models"])
-    assert states[shown["controls"]["n"]]["value"] == 4  # the update of the previous test
+    assert replies[0]["data"]["buffer_paths"] == []
+    n = states[shown["controls"]["n"]]
+    assert (n["model_name"], n["model_module"], n["model_module_version"]) == (
+        "IntSliderModel", "@jupyter-widgets/controls", "2.0.0")
+    assert n["state"]["value"] == 4  # the update of the previous test
 
 
 def test_comm_info_lists_live_comms_by_target(kernel, shown):

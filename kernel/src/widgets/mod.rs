@@ -170,16 +170,23 @@ impl Widgets {
         };
         match data["method"].as_str() {
             Some("request_states") if comm.target == CONTROL_TARGET => {
+                // Each model as ipywidgets sends it: its name and module beside its state.
                 let states: Map<String, Value> = self
                     .comms
                     .iter()
                     .filter(|(_, c)| c.target == WIDGET_TARGET)
-                    .map(|(id, c)| (id.clone(), c.state.clone()))
+                    .map(|(id, c)| {
+                        let model = json!({
+                            "model_name": c.state["_model_name"],
+                            "model_module": c.state["_model_module"],
+                            "model_module_version": c.state["_model_module_version"],
+                            "state": c.state,
+                        });
+                        (id.clone(), model)
+                    })
                     .collect();
-                let buffer_paths: Map<String, Value> =
-                    states.keys().map(|id| (id.clone(), json!([]))).collect();
                 out.push(reply(json!({
-                    "method": "update_states", "states": states, "buffer_paths": buffer_paths,
+                    "method": "update_states", "states": states, "buffer_paths": [],
                 })));
                 true
             }
@@ -475,7 +482,8 @@ mod tests {
         let out = widgets.on_shell(&ask);
         let states = &out[1].content["data"]["states"];
         assert_eq!(states.as_object().unwrap().len(), 5);
-        assert_eq!(states[&slider]["value"], 0.5);
+        assert_eq!(states[&slider]["model_name"], "FloatSliderModel");
+        assert_eq!(states[&slider]["state"]["value"], 0.5);
         let control = widgets.comm_info(&json!({"target_name": CONTROL_TARGET}));
         assert_eq!(
             control["comms"],

@@ -26,9 +26,16 @@ enum Part {
     Event(usize),
 }
 
+/// The order of steps that happen at the same time.
+const ARRIVAL: u8 = 0;
+const EVENT: u8 = 1;
+const SEND: u8 = 2;
+const INSTANT_ARRIVAL: u8 = 3;
+
 impl Trace {
-    /// Every step of the run in time order (a send before its delivery; at equal times sends,
-    /// then deliveries and drops, then events), each described in one line.
+    /// Every step of the run in time order, each described in one line. At equal times what
+    /// can cause a send comes first: deliveries and drops, then events (a timer), then sends,
+    /// then the arrival of messages sent at that very time.
     pub fn steps(&self) -> Vec<Step> {
         let name = |id: NodeId| self.nodes.get(id).map_or("?", |n| n.name.as_str());
         let mut steps = Vec::new();
@@ -40,7 +47,7 @@ impl Trace {
                 ""
             };
             steps.push((
-                0,
+                SEND,
                 Step {
                     at: m.sent_at,
                     node: Some(m.from),
@@ -66,8 +73,13 @@ impl Trace {
                 Fate::InFlight => continue,
             };
             let what = Part::Fate(i);
+            let rank = if at > m.sent_at {
+                ARRIVAL
+            } else {
+                INSTANT_ARRIVAL
+            };
             steps.push((
-                1,
+                rank,
                 Step {
                     at,
                     node: Some(node),
@@ -92,7 +104,7 @@ impl Trace {
             };
             let what = Part::Event(i);
             steps.push((
-                2,
+                EVENT,
                 Step {
                     at: e.at,
                     node: e.node,
@@ -198,7 +210,7 @@ mod tests {
     use crate::time::ms;
     use crate::trace::{DropReason, EventKind, Fate, MsgRecord, NodeInfo, Role, Trace, TraceEvent};
 
-    /// a pings b (delivered), b pings a (lost); a's timer fires in between.
+    /// a pings b (delivered), b pings back as it receives (lost); a's timer fires in between.
     fn trace() -> Trace {
         let names = ["a", "b"].map(String::from);
         let nodes = (0..2).map(|id| NodeInfo {
@@ -215,7 +227,7 @@ mod tests {
             from: id,
             to: 1 - id,
             label: "Ping".into(),
-            sent_at: ms(1 + 3 * id as u64),
+            sent_at: ms(1 + 2 * id as u64),
             fate: fates[id],
             duplicate_of: None,
         });
