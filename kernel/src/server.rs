@@ -71,9 +71,10 @@ pub fn run(
     // Before any thread starts: evcxr's child inherits it (see `child`).
     crate::child::announce_kernel();
     let (host_events, widget_events) = unbounded_channel();
-    if let Err(e) = crate::widgets::host::listen(host_events) {
-        eprintln!("[faultline-kernel] interactive outputs unavailable: {e}");
-    }
+    // Held until the kernel exits, which removes the socket.
+    let _listening = crate::widgets::host::listen(host_events)
+        .map_err(|e| eprintln!("[faultline-kernel] interactive outputs unavailable: {e}"))
+        .ok();
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()

@@ -5,12 +5,14 @@ loaded in evcxr's child — no rustc or cargo process may start."""
 
 from __future__ import annotations
 
+import pathlib
+import tempfile
 import time
 import uuid
 
 import pytest
 from compilers import Compilers
-from conftest import outputs_of
+from conftest import Kernel, outputs_of
 
 CELL = """interact(
     (ui::slider("x", 0.0..=1.0, 0.25), ui::int_slider("n", 1..=5, 2), ui::checkbox("slow", false)),
@@ -216,3 +218,17 @@ def test_a_player_steps_through_a_run(kernel):
     assert len(redrawn) == 1
     assert "Step 3 of" in redrawn[0]["data"]["image/svg+xml"]
     assert "step-mark" in redrawn[0]["data"]["image/svg+xml"]
+
+
+def test_the_side_channel_is_private_and_removed_at_shutdown():
+    sockets = lambda: set(pathlib.Path(tempfile.gettempdir()).glob("faultline-*/widgets.sock"))
+    before = sockets()
+    kernel = Kernel()
+    try:
+        new = sockets() - before
+        assert len(new) == 1, new
+        directory = new.pop().parent
+        assert directory.stat().st_mode & 0o777 == 0o700
+    finally:
+        kernel.shutdown()
+    assert not directory.exists()

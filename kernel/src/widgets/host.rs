@@ -47,10 +47,21 @@ impl Link {
     }
 }
 
+/// The socket's private directory, removed when this is dropped (when the kernel exits).
+pub struct Listening {
+    dir: PathBuf,
+}
+
+impl Drop for Listening {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
 /// Binds the socket, records its path in [`SOCKET_ENV`] for the child to inherit, and accepts
 /// connections on a thread of its own. Call before any other thread starts (it sets an
 /// environment variable).
-pub fn listen(events: UnboundedSender<HostEvent>) -> std::io::Result<PathBuf> {
+pub fn listen(events: UnboundedSender<HostEvent>) -> std::io::Result<Listening> {
     let dir = std::env::temp_dir().join(format!("faultline-{}", uuid::Uuid::new_v4()));
     std::fs::DirBuilder::new().mode(0o700).create(&dir)?;
     let path = dir.join("widgets.sock");
@@ -59,7 +70,7 @@ pub fn listen(events: UnboundedSender<HostEvent>) -> std::io::Result<PathBuf> {
     std::thread::Builder::new()
         .name("widget-host".into())
         .spawn(move || accept(&listener, &events))?;
-    Ok(path)
+    Ok(Listening { dir })
 }
 
 fn accept(listener: &UnixListener, events: &UnboundedSender<HostEvent>) {
