@@ -8,7 +8,8 @@
 //! output, [`infer`] typing variables rust-analyzer cannot and [`progress`] showing
 //! dependency builds; [`diagnostics`] formats failures; [`is_complete`] and [`history`] answer their
 //! requests; [`toolchain`] and [`cache`] make start-up fast without touching the toolchain;
-//! [`cli`] reads the command line and [`install`] writes the kernelspec.
+//! [`cli`] reads the command line and [`install`] writes the kernelspec; [`widgets`] speaks comms
+//! and the widget protocol and serves interactive outputs from evcxr's child.
 
 mod cache;
 mod child;
@@ -30,6 +31,7 @@ mod signing;
 mod toolchain;
 mod variables;
 mod vendor;
+mod widgets;
 mod wire;
 
 use cli::{Command, Location};

@@ -11,6 +11,7 @@ use crate::history::History;
 use crate::is_complete::{self, Completeness};
 use crate::progress::BuildProgress;
 use crate::signing::{ReplayGuard, Signer};
+use crate::widgets::{host::HostEvent, Outgoing, Widgets};
 use crate::wire::{new_header, Message, WireError, MAX_MESSAGE_BYTES};
 use bytes::Bytes;
 use serde_json::{json, Value};
@@ -47,6 +48,9 @@ pub struct Server {
     replays: ReplayGuard,
     /// The open input_request, if any: its msg_id and the client it was sent to.
     pending_input: Option<(String, Vec<Bytes>)>,
+    /// Comms, widgets and the interactive outputs whose closures run in evcxr's child.
+    widgets: Widgets,
+    widget_events: UnboundedReceiver<HostEvent>,
 }
 
 /// A message from shell or control that passed verification.
@@ -66,6 +70,11 @@ pub fn run(
 ) -> Result<(), String> {
     // Before any thread starts: evcxr's child inherits it (see `child`).
     crate::child::announce_kernel();
+    let (host_events, widget_events) = unbounded_channel();
+    // Held until the kernel exits, which removes the socket.
+    let _listening = crate::widgets::host::listen(host_events)
+        .map_err(|e| eprintln!("[faultline-kernel] interactive outputs unavailable: {e}"))
+        .ok();
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -127,6 +136,8 @@ pub fn run(
             progress,
             replays: ReplayGuard::new(),
             pending_input: None,
+            widgets: Widgets::default(),
+            widget_events,
         };
         server.serve().await;
         Ok(())
@@ -192,6 +203,14 @@ impl Server {
                     }
                 }
                 Some(event) = self.events.recv() => self.on_event(event).await,
+                Some(event) = self.widget_events.recv() => {
+                    let cell = match &self.running {
+                        Some(Running::Execute(request)) => Some(request),
+                        _ => None,
+                    };
+                    let out = self.widgets.on_host(event, cell);
+                    self.emit(out).await;
+                }
             }
         }
     }
@@ -290,18 +309,19 @@ impl Server {
             "interrupt_request" => {
                 if matches!(self.running, Some(Running::Execute(_))) {
                     self.evaluator.interrupt();
+                } else if self.widgets.busy() {
+                    // A closure running away in an interactive output: as for a cell, stopping
+                    // it means stopping its process (its outputs then say so).
+                    self.evaluator.kill_child();
                 }
                 let reply =
                     request.child("interrupt_reply", &self.session, json!({"status": "ok"}));
                 self.answer(&request, reply, channel).await;
             }
-            "comm_open" => {
-                // We offer no comm targets; the spec says to close unknown comms at once.
-                let close = json!({ "comm_id": request.content["comm_id"], "data": {} });
-                self.publish(request.child("comm_close", &self.session, close))
-                    .await;
+            "comm_open" | "comm_msg" | "comm_close" => {
+                let out = self.widgets.on_shell(&request);
+                self.emit(out).await;
             }
-            "comm_msg" | "comm_close" => {}
             msg_type => match self.immediate_reply(&request, msg_type) {
                 Some(reply) => self.answer(&request, reply, channel).await,
                 None => eprintln!("[faultline-kernel] ignored unknown message type `{msg_type}`"),
@@ -328,7 +348,7 @@ impl Server {
                 "history_reply",
                 json!({ "status": "ok", "history": self.history.query(&request.content) }),
             ),
-            "comm_info_request" => ("comm_info_reply", json!({ "status": "ok", "comms": {} })),
+            "comm_info_request" => ("comm_info_reply", self.widgets.comm_info(&request.content)),
             _ => return None,
         };
         Some(request.child(reply_type, &self.session, content))
@@ -477,6 +497,15 @@ impl Server {
             buffers: vec![],
         };
         self.publish(message).await;
+    }
+
+    /// Publishes what the widgets decided, each message a child of its parent request.
+    async fn emit(&mut self, messages: Vec<Outgoing>) {
+        for out in messages {
+            let mut message = out.parent.child(out.msg_type, &self.session, out.content);
+            message.metadata = out.metadata;
+            self.publish(message).await;
+        }
     }
 
     async fn publish(&mut self, mut message: Message) {

@@ -157,6 +157,13 @@ pub trait Rich {
     fn mime_bundle(&self) -> MimeBundle;
 }
 
+/// Text, for a closure that answers in words (see [`crate::ui::interact`]).
+impl Rich for String {
+    fn mime_bundle(&self) -> MimeBundle {
+        vec![("text/plain", self.clone())]
+    }
+}
+
 /// An output that can be replaced in place: the first [`Live::show`] displays, later ones
 /// update (a figure redrawn as a sweep runs). Outside Faultline's kernel every call shows a
 /// new output.

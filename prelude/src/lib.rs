@@ -45,6 +45,8 @@
 //! | plot | [`plot`]: `line`, `scatter`, `bar`, `histogram`, `cdf`, `heatmap`, `timeline`, `spacetime`; a [`Table`](table::Table) or [`Figure`](plot::Figure) shows itself inline |
 //! | retitle, zoom, highlight | `.title(…)` on every chart kind; `trace.diagram().window(from, to)`; `history.diagram().violation(&v)` (zoom to and outline what a checker names) |
 //! | draw something custom | [`Figure::with_plotters`](plot::Figure::with_plotters): a `plotters` drawing area, rendered as an inline SVG figure like ours |
+//! | make it interactive | [`interact`](ui::interact)`(controls, |values| figure)` with [`ui`]`::slider`, `int_slider`, `dropdown`, `toggles`, `checkbox`, `seed_box`, `player`: moving a control reruns the closure, nothing is compiled |
+//! | step through a run | [`Trace::step_through`](trace::Trace::step_through), [`Counterexample::step_through`](explore::Counterexample::step_through) (a player over the space-time diagram), [`Trace::at_step`](trace::Trace::at_step) |
 //! | order events without a clock | [`LamportClock`](clock::LamportClock), [`VectorClock`](clock::VectorClock) |
 //! | reuse a building block | [`blocks`]: retrying client and server, heartbeat failure detector, service chains and fan-out |
 //! | build your own protocol | embed a [`FailureDetector`](blocks::suspicion::FailureDetector) (`heard_from`, `check`) or drive your replicas with a [`Workload`](blocks::workload::Workload) (reads/writes, timeouts, failover, a history to check); `FnNode::on_recover` tells a restart from a start |
@@ -76,6 +78,7 @@ pub mod sweep;
 pub mod table;
 pub mod time;
 pub mod trace;
+pub mod ui;
 
 /// The README's example, compiled and run as a doctest so it cannot rot.
 #[doc = include_str!("../../README.md")]
@@ -113,5 +116,6 @@ pub mod prelude {
     pub use crate::table::Table;
     pub use crate::time::{ms, secs, us, Time};
     pub use crate::trace::{Fate, NodeId, Trace};
+    pub use crate::ui::{self, interact};
     pub use rand::Rng as _;
 }

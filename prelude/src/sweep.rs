@@ -240,7 +240,8 @@ impl<P: Param> Sweep<P> {
                     })
                 })
                 .collect();
-            if self.progress {
+            // An interactive closure's sweep draws no bar: it would land in the last cell run.
+            if self.progress && !crate::ui::in_callback() {
                 self.show_progress(&done, total, &workers);
             }
             for worker in workers {

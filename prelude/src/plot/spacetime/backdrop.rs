@@ -1,13 +1,14 @@
 //! The drawing passes under the messages: title, legend, time axis, outage bands, node lines.
 
 use super::frame::Frame;
-use super::{CRASHED, DELIVERED, DUPLICATE, IN_FLIGHT, PAUSED};
+use super::{CRASHED, DELIVERED, DUPLICATE, IN_FLIGHT, MARK, PAUSED};
 use crate::plot::axes::{
     draw_legend_rows, fmt_value, legend_rows, max_ticks, AxisSpec, LegendEntry, Swatch,
 };
 use crate::plot::style::{BAD, GREY, GRID, LABEL_SIZE, SHADE, SMALL_SIZE, TICK_SIZE, TITLE_SIZE};
 use crate::plot::svg::{text_width, truncate, Anchor, Stroke, Svg, Text};
-use crate::trace::{EventKind, Fate, MsgRecord, Role};
+use crate::time::Time;
+use crate::trace::{EventKind, Fate, MsgRecord, NodeId, Role};
 
 pub(super) fn title(svg: &mut Svg, f: &Frame, title: &str) {
     let t = Text::new(TITLE_SIZE)
@@ -135,6 +136,21 @@ pub(super) fn time_axis(svg: &mut Svg, f: &Frame) {
     svg.end();
 }
 
+/// The moment a player stands at: a dashed line across the nodes and, with a node, a ring on
+/// its line. Nothing outside the window.
+pub(super) fn step_mark(svg: &mut Svg, f: &Frame, (at, node): (Time, Option<NodeId>)) {
+    if !f.in_window(at) {
+        return;
+    }
+    svg.group("step-mark");
+    let stroke = Stroke::new(MARK, 2.0).dash("4,3");
+    svg.line(f.x(at), f.top - 18.0, f.x(at), f.bottom + 18.0, &stroke, "");
+    if let Some(node) = node {
+        svg.marker(0, f.x(at), f.y(node), 7.0, MARK, "");
+    }
+    svg.end();
+}
+
 /// Partitions: bands across every node, labelled with the groups they split.
 pub(super) fn partitions(svg: &mut Svg, f: &Frame) {
     for (a, b, cut) in &f.outages.partitions {
@@ -195,7 +211,7 @@ pub(super) fn downtime(svg: &mut Svg, f: &Frame) {
     }
 }
 
-fn ms(t: &crate::time::Time) -> String {
+fn ms(t: &Time) -> String {
     fmt_value(t.as_ms())
 }
 

@@ -25,7 +25,7 @@ use super::style::WIDTH;
 use super::svg::Svg;
 use super::{id_hash, Figure};
 use crate::time::Time;
-use crate::trace::Trace;
+use crate::trace::{NodeId, Trace};
 use frame::Frame;
 use labels::Labels;
 use stamps::Stamps;
@@ -36,6 +36,7 @@ const IN_FLIGHT: &str = "#888888";
 const CRASHED: &str = "#777777";
 const PAUSED: &str = "#56B4E9";
 const STAMP: &str = "#5e3c99";
+const MARK: &str = "#009E73";
 
 /// A space-time diagram builder. Start with [`spacetime`] or [`Trace::diagram`].
 #[derive(Clone, Debug)]
@@ -48,6 +49,7 @@ pub struct SpaceTime {
     labels: Option<bool>,
     max_messages: usize,
     width: f64,
+    mark: Option<(Time, Option<NodeId>)>,
 }
 
 /// The space-time diagram of a traced run.
@@ -79,6 +81,7 @@ pub fn spacetime(trace: &Trace) -> SpaceTime {
         labels: None,
         max_messages: 120,
         width: WIDTH,
+        mark: None,
     }
 }
 
@@ -151,6 +154,13 @@ impl SpaceTime {
         self
     }
 
+    /// Marks one moment: a line across the diagram at `at` and, with a `node`, a ring on its
+    /// line — the step a player stands at ([`Trace::step_through`]).
+    pub fn mark(mut self, at: Time, node: Option<NodeId>) -> Self {
+        self.mark = Some((at, node));
+        self
+    }
+
     /// Renders the diagram: a layout pass decides the window, the messages and the geometry;
     /// drawing passes then lay down the backdrop, the messages and the node events; the text
     /// fallback says what was drawn.
@@ -171,6 +181,9 @@ impl SpaceTime {
         backdrop::legend(&mut svg, &f);
         backdrop::truncation_note(&mut svg, &f);
         backdrop::time_axis(&mut svg, &f);
+        if let Some(mark) = self.mark {
+            backdrop::step_mark(&mut svg, &f, mark);
+        }
         backdrop::partitions(&mut svg, &f);
         backdrop::downtime(&mut svg, &f);
         backdrop::node_lines(&mut svg, &f);
