@@ -4,7 +4,10 @@
 //!   (itself included); cut off from the majority, it refuses (`Fail`) rather than guess.
 //! - [`CapMode::Ap`] (the social feed): a replica answers from its own copy at once and tells the
 //!   others afterwards; cut off, it keeps answering — possibly with an old value — and replicas
-//!   reconcile (last writer wins, by version) through anti-entropy once the partition heals.
+//!   reconcile through anti-entropy once the partition heals by **last writer wins**: every
+//!   write is stamped with its replica's local clock, and the latest timestamp wins — so a write
+//!   made on the other side of a partition, or on a replica whose clock is behind, is silently
+//!   discarded although its client was told "done" ([`lost_writes`] counts them).
 //!
 //! Each [`KvClient`] talks only to its home replica (a user routed to their nearest region), so
 //! a partition puts clients on both sides. The history holds ordinary reads and writes of key 0,
@@ -15,13 +18,15 @@ use crate::register::stale_reads;
 use faultline::history::{History, Op, OpKind, Outcome, Value};
 use faultline::net::{Delay, Net};
 use faultline::node::{Ctx, Node};
+use faultline::run::Run;
 use faultline::sim::Sim;
 use faultline::time::{ms, Time};
 use faultline::trace::NodeId;
 use rand::Rng as _;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
-/// A value's version: a counter, then the writing replica to break ties.
+/// A value's version, then the writing replica to break ties: a counter in CP mode, the writing
+/// replica's local clock (µs) in AP mode.
 type Version = (u64, NodeId);
 
 /// How the store behaves when replicas cannot reach each other.
@@ -131,10 +136,12 @@ impl Store {
 
     fn ap(&mut self, ctx: &mut Ctx<Kv>, from: NodeId, op: u64, put: Option<Value>) {
         if let Some(v) = put {
-            self.version = (self.version.0 + 1, ctx.id());
-            self.value = Some(v);
-            let (version, value) = (self.version, self.value);
-            Self::note(ctx, version, value);
+            // Last writer wins: the timestamp is this replica's clock, whatever others hold.
+            let version = (ctx.now().0, ctx.id());
+            ctx.record("write", v as f64);
+            ctx.record("overwrote", self.value.unwrap_or(0) as f64);
+            self.adopt(ctx, version, Some(v));
+            let value = Some(v);
             ctx.broadcast(Kv::Store {
                 req: 0,
                 version,
@@ -418,6 +425,46 @@ impl Bucket {
     }
 }
 
+/// Acknowledged writes invoked in `[from, to)` that the store threw away: `(lost, acknowledged)`.
+/// A write survives if the value the store ends with descends from it — written by a replica
+/// that held it, or held a value that did, and so on; a write that was overwritten by one that
+/// never saw it (the other side of a partition, a later timestamp from a clock ahead) is lost,
+/// though its client was told "done". AP mode only: CP writes record no lineage.
+pub fn lost_writes(run: &Run, from: Time, to: Time) -> (usize, usize) {
+    let parent: BTreeMap<u64, u64> = run
+        .observed("write")
+        .zip(run.observed("overwrote"))
+        .map(|(w, p)| (w.value as u64, p.value as u64))
+        .collect();
+    let newest = |node: NodeId| run.last(node, "version").zip(run.last(node, "value"));
+    let nodes = run
+        .observations
+        .iter()
+        .map(|o| o.node + 1)
+        .max()
+        .unwrap_or(0);
+    let fin = (0..nodes)
+        .filter_map(newest)
+        .max_by(|a, b| a.0.total_cmp(&b.0));
+    let mut kept = BTreeSet::new();
+    let mut at = fin.map(|(_, v)| v as u64);
+    while let Some(v) = at.filter(|v| *v != 0 && kept.insert(*v)) {
+        at = parent.get(&v).copied();
+    }
+    let acked: Vec<u64> = run
+        .history
+        .ops
+        .iter()
+        .filter(|o| o.invoked >= from && o.invoked < to && matches!(o.outcome, Outcome::Ok(_)))
+        .filter_map(|o| match o.kind {
+            OpKind::Write { value, .. } => Some(value as u64),
+            _ => None,
+        })
+        .collect();
+    let lost = acked.iter().filter(|v| !kept.contains(v)).count();
+    (lost, acked.len())
+}
+
 /// What clients saw for operations invoked in `[from, to)`; reads are judged against every write
 /// of the run.
 pub fn window(history: &History, from: Time, to: Time) -> Bucket {
@@ -521,8 +568,37 @@ mod tests {
             after * 5 < stale,
             "mostly reconciled after the heal: {after} vs {stale}"
         );
-        // Writes go on until the end, so replicas may be one update apart, not a partition apart.
+        // Writes go on until the end, so replicas may be one update apart (timestamps in µs), not
+        // a partition apart.
         let v: Vec<f64> = (0..3).map(|i| run.last(i, "version").unwrap()).collect();
-        assert!(v.iter().all(|x| (x - v[0]).abs() <= 2.0), "{v:?}");
+        assert!(v.iter().all(|x| (x - v[0]).abs() <= 100_000.0), "{v:?}");
+    }
+
+    #[test]
+    fn last_writer_wins_loses_acknowledged_writes_of_one_side() {
+        let run = kv_store(CapMode::Ap, 3).faults(cut()).run(1);
+        let (lost, acked) = lost_writes(&run, secs(3), secs(6));
+        let calm = kv_store(CapMode::Ap, 3).run(1);
+        let (calm_lost, calm_acked) = lost_writes(&calm, secs(3), secs(6));
+        // Without a partition only concurrent writes (a few ms apart) race and lose.
+        assert!(
+            lost > 2 * calm_lost + 10 && acked > 40,
+            "one side's writes are discarded: {lost} of {acked} vs {calm_lost} of {calm_acked}"
+        );
+    }
+
+    #[test]
+    fn a_clock_behind_loses_its_writes_even_without_a_partition() {
+        let skewed = Faults::new().clock(0, -500.0, 0.0);
+        let run = kv_store(CapMode::Ap, 3).faults(skewed).run(1);
+        let mine = |run: &Run| {
+            let (lost, _) = lost_writes(run, secs(1), secs(9));
+            lost
+        };
+        assert!(
+            mine(&run) > 10,
+            "a replica 500 ms behind writes in the past: {}",
+            mine(&run)
+        );
     }
 }

@@ -25,13 +25,15 @@
 //! | 01 what and why | [`availability`] (k-of-n, nines, downtime), [`scaling`] (Amdahl, USL, queueing), [`geo`] (fibre round trips between cities) |
 //! | 03 fallacies 1–4 | [`latency_ladder`] and [`transport`] (live wall-clock measurements, outside the simulator), [`attacker`] (replays and forgeries vs MACs and nonces) |
 //! | 04 fallacies 5–8 | [`route`] (a path of heterogeneous hops), [`discovery`] (cached addresses during a rolling deploy) |
-//! | 05 partial failure | [`ambiguity`] (what a timeout cannot tell apart), [`gc`] (stop-the-world pauses) |
+//! | 05 partial failure | [`ambiguity`] (what a timeout cannot tell apart, causes read from the trace), [`health`] (a load balancer's health checks), [`gc`] (stop-the-world pauses) |
 //! | 07 Byzantine generals | [`vote`]: `generals`, `liar`, `two_faced`, `loyal_agree`, `pick_traitors` |
 //! | 08 clocks | [`ordering`]: `Stamper`, `clock_events`, `misordered`, `concurrent_pairs` |
 //! | 09 CAP | [`cap`]: `kv_store(CapMode)`, `window`, `over_time` |
-//! | 10 retries | [`breaker`]: `BreakerClient`, `arrivals`, `per_bucket`, `breaker_states` |
+//! | 10 retries | [`overload`]: retries against a server that can be overwhelmed, a retry `Budget`; [`breaker`]: `BreakerClient`, `arrivals`, `per_bucket`, `breaker_states` |
 //! | 11 idempotency and sagas | [`payments`]: `payments`, `ledger`; [`saga`]: `saga`, `saga_outcomes` |
 //! | 12 quorums | [`register`]: `Replica`, `QuorumClient`, `stale_reads`; [`quorum`]: `majority`, `quorums_overlap`, `check_quorums` |
+//!
+//! Every notebook's prose is checked against its output by hidden cells calling [`prose`].
 //!
 //! Bad input is an error, not a panic: builders take it as `faultline` does (problems are
 //! reported when a run starts), and look-ups such as [`geo::city`] return a `Result`.
@@ -44,9 +46,12 @@ pub mod cap;
 pub mod discovery;
 pub mod gc;
 pub mod geo;
+pub mod health;
 pub mod latency_ladder;
 pub mod ordering;
+pub mod overload;
 pub mod payments;
+pub mod prose;
 pub mod quorum;
 pub mod register;
 pub mod route;
@@ -59,7 +64,9 @@ pub mod vote;
 /// crate's items, so the two globs never name the same thing twice.
 pub mod prelude {
     pub use crate::breaker::{arrivals, breaker_states, per_bucket, BreakerClient, BreakerState};
-    pub use crate::cap::{kv_store, over_time, window, Bucket, CapMode, Kv, KvClient, Store};
+    pub use crate::cap::{
+        kv_store, lost_writes, over_time, window, Bucket, CapMode, Kv, KvClient, Store,
+    };
     pub use crate::ordering::{
         clock_events, concurrent_pairs, misordered, Action, ClockEvent, Stamped, Stamper,
     };
@@ -70,7 +77,7 @@ pub mod prelude {
     pub use crate::saga::{saga, saga_outcomes, Orchestrator, SagaMsg, SagaOutcomes, StepService};
     pub use crate::vote::{generals, liar, loyal_agree, pick_traitors, two_faced, General, Orders};
     pub use crate::{
-        ambiguity, attacker, availability, discovery, gc, geo, latency_ladder, quorum, route,
-        scaling, transport,
+        ambiguity, attacker, availability, discovery, gc, geo, health, latency_ladder, overload,
+        prose, quorum, route, scaling, transport,
     };
 }

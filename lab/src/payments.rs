@@ -216,7 +216,7 @@ pub struct Ledger {
     pub orders: usize,
     /// Card charges actually made.
     pub charges: usize,
-    /// Charges beyond the first for the same order: customers billed twice.
+    /// Charges beyond the first for the same order (an order charged three times counts two).
     pub duplicates: usize,
     /// Orders charged at least once that the service never wrote down.
     pub unrecorded: usize,

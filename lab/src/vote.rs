@@ -155,6 +155,8 @@ pub fn pick_traitors(n: usize, f: usize, rng: &mut Rng) -> Vec<NodeId> {
 
 /// Did the loyal lieutenants agree — all on the same plan, and on "attack" if the commander was
 /// loyal? (Lamport's conditions IC1 and IC2.) A loyal lieutenant that decided nothing fails.
+/// With no loyal lieutenant at all both conditions hold vacuously — there is nobody to agree, so
+/// such a run says nothing about the algorithm (the notebook leaves those cells blank).
 pub fn loyal_agree(run: &Run, traitors: &[NodeId]) -> bool {
     let n = run
         .observations
@@ -166,6 +168,9 @@ pub fn loyal_agree(run: &Run, traitors: &[NodeId]) -> bool {
         .filter(|i| !traitors.contains(i))
         .map(|i| run.last(i, "decided"))
         .collect();
+    if decisions.is_empty() {
+        return true;
+    }
     let first = decisions.first().copied().flatten();
     let same = decisions.iter().all(|d| d.is_some() && *d == first);
     let obeyed = traitors.contains(&0) || first == Some(1.0);
@@ -212,5 +217,12 @@ mod tests {
             assert!(agree(7, 2, &t, two_faced), "{t:?}");
             assert!(agree(7, 2, &t, liar), "{t:?}");
         }
+    }
+
+    #[test]
+    fn no_loyal_lieutenant_is_vacuous_agreement() {
+        // Commander loyal, both lieutenants traitors: nobody to agree, so nothing fails.
+        assert!(agree(3, 2, &[1, 2], two_faced));
+        assert!(agree(4, 3, &[1, 2, 3], liar));
     }
 }
