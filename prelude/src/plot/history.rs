@@ -297,11 +297,11 @@ impl HistoryChart {
         }
         for op in ops.iter().take(30) {
             let mark = if self.highlight.contains(&op.id) {
-                "→"
+                "→ "
             } else {
-                " "
+                ""
             };
-            let _ = write!(text, "\n {mark} {op}");
+            let _ = write!(text, "\n  {mark}{}", self.history.describe(op));
         }
         if ops.len() > 30 {
             let _ = write!(text, "\n  … {} more", ops.len() - 30);
