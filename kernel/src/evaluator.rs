@@ -394,11 +394,18 @@ impl Evaluator {
             .during(|| crate::infer::execute(context, code, &mut callbacks, &|| watcher.stopped()));
         let panics = forwarder.finish();
         let generated = context.last_source().ok();
+        let notices = context.take_notices();
         let crashed = matches!(result, Err(evcxr::Error::SubprocessTerminated(_)));
         // Before anything is reported: a dead child gets its panic hook back, so the next cell's
         // panic is an error again (a panic while unwinding aborts the child).
         if crashed || stopped == Stopped::Child {
             self.recover_child();
+        }
+        // What re-running definitions dropped (stale items, variables of a redefined type or
+        // moved away) is said before the cell's result or error.
+        for notice in notices {
+            let text = format!("{notice}\n");
+            self.publish(request, "stream", json!({ "name": "stderr", "text": text }));
         }
         match stopped {
             Stopped::Child => return Err(diagnostics::interrupted()),

@@ -21,7 +21,9 @@ mod eval_context;
 #[allow(dead_code)]
 mod evcxr_internal_runtime;
 mod item;
+// PATCH(faultline)
 mod module;
+mod redefinition;
 // PATCH(faultline): see the module's doc.
 mod prepare_interrupt;
 mod runtime;

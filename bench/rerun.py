@@ -1,0 +1,82 @@
+"""Cell latency of ordinary cells and of re-run definitions, driven through jupyter_client.
+
+Medians over `--repeat` runs, per kernelspec named on the command line (e.g. this branch's
+kernel and a baseline's): a trivial cell, a small simulation cell (an expression, no `let`),
+a struct cell re-run unchanged, and an `impl` cell re-run ("nan" where the cell fails). Not part of CI; run with the
+project's Jupyter set up (`source scripts/lib/common.sh; ensure_venv; isolate_jupyter`):
+`python bench/rerun.py faultline [faultline-base]`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+
+sys.path.insert(0, "tests/kernel")
+from conftest import Kernel  # noqa: E402
+
+SETUP = [
+    "#[derive(Clone, Debug)]\nenum Msg { Put(u64), Ack(u64) }",
+    "struct Replica { value: u64 }",
+]
+CELLS = {
+    "trivial cell (1 + 1)": "1 + 1",
+    "small sim cell": (
+        "Sim::new(Net::new()).node(|_| Replica { value: 0 })\n"
+        "    .client(|_| FnNode::new((), |_, ctx: &mut Ctx<Msg>, _, _| ctx.record(\"ack\", 1.0))\n"
+        "        .on_start(|_, ctx| ctx.send(0, Msg::Put(1))))\n"
+        "    .run(1).observed(\"ack\").count()"
+    ),
+    "struct re-run": "struct Replica { value: u64 }",
+    "impl re-run": (
+        "impl Node<Msg> for Replica {\n"
+        "    fn on_message(&mut self, ctx: &mut Ctx<Msg>, from: NodeId, msg: Msg) {\n"
+        "        if let Msg::Put(v) = msg { self.value = v; ctx.send(from, Msg::Ack(v)) }\n"
+        "    }\n"
+        "}"
+    ),
+}
+
+
+def timed(kernel: Kernel, code: str) -> float:
+    """Seconds the cell took; NaN if it failed (a baseline cannot re-run an impl)."""
+    started = time.monotonic()
+    reply, _ = kernel.execute(code, timeout=300)
+    elapsed = time.monotonic() - started
+    return elapsed if reply["content"]["status"] == "ok" else float("nan")
+
+
+def measure(name: str, repeat: int) -> dict[str, float]:
+    kernel = Kernel(kernel_name=name)
+    try:
+        kernel.warm()
+        for code in SETUP:
+            timed(kernel, code)
+        # The impl first, so the sim cell compiles; one untimed round warms the build.
+        order = ["impl re-run", "trivial cell (1 + 1)", "small sim cell", "struct re-run"]
+        for label in order:
+            timed(kernel, CELLS[label])
+        samples: dict[str, list[float]] = {label: [] for label in order}
+        for _ in range(repeat):
+            for label in order:
+                samples[label].append(timed(kernel, CELLS[label]))
+        return {label: statistics.median(values) for label, values in samples.items()}
+    finally:
+        kernel.shutdown()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("kernels", nargs="+", help="kernelspec names")
+    parser.add_argument("--repeat", type=int, default=7)
+    args = parser.parse_args()
+    results = {name: measure(name, args.repeat) for name in args.kernels}
+    print(f"{'median seconds':<24}" + "".join(f"{name:>16}" for name in args.kernels))
+    for label in CELLS:
+        print(f"{label:<24}" + "".join(f"{results[n][label]:>16.3f}" for n in args.kernels))
+
+
+if __name__ == "__main__":
+    main()
