@@ -1,7 +1,7 @@
 """Cell latency of ordinary cells and of re-run definitions, driven through jupyter_client.
 
 Medians over `--repeat` runs, per kernelspec named on the command line (e.g. this branch's
-kernel and a baseline's): a trivial cell, a small simulation cell (an expression, no `let`),
+kernel and a baseline's, run side by side, taking turns): a trivial cell, a small simulation cell (an expression, no `let`),
 a struct cell re-run unchanged, and an `impl` cell re-run ("nan" where the cell fails). Not part of CI; run with the
 project's Jupyter set up (`source scripts/lib/common.sh; ensure_venv; isolate_jupyter`):
 `python bench/rerun.py faultline [faultline-base]`.
@@ -48,23 +48,31 @@ def timed(kernel: Kernel, code: str) -> float:
     return elapsed if reply["content"]["status"] == "ok" else float("nan")
 
 
-def measure(name: str, repeat: int) -> dict[str, float]:
-    kernel = Kernel(kernel_name=name)
+def measure(names: list[str], repeat: int) -> dict[str, dict[str, float]]:
+    """Medians per kernel. The kernels run side by side and take turns cell by cell, so a busy
+    machine slows them alike."""
+    kernels = {name: Kernel(kernel_name=name) for name in names}
     try:
-        kernel.warm()
-        for code in SETUP:
-            timed(kernel, code)
+        for kernel in kernels.values():
+            kernel.warm()
+            for code in SETUP:
+                timed(kernel, code)
         # The impl first, so the sim cell compiles; one untimed round warms the build.
         order = ["impl re-run", "trivial cell (1 + 1)", "small sim cell", "struct re-run"]
-        for label in order:
-            timed(kernel, CELLS[label])
-        samples: dict[str, list[float]] = {label: [] for label in order}
-        for _ in range(repeat):
+        samples = {name: {label: [] for label in order} for name in names}
+        for round_ in range(repeat + 1):
             for label in order:
-                samples[label].append(timed(kernel, CELLS[label]))
-        return {label: statistics.median(values) for label, values in samples.items()}
+                for name, kernel in kernels.items():
+                    elapsed = timed(kernel, CELLS[label])
+                    if round_ > 0:
+                        samples[name][label].append(elapsed)
+        return {
+            name: {label: statistics.median(values) for label, values in by_label.items()}
+            for name, by_label in samples.items()
+        }
     finally:
-        kernel.shutdown()
+        for kernel in kernels.values():
+            kernel.shutdown()
 
 
 def main() -> None:
@@ -72,7 +80,7 @@ def main() -> None:
     parser.add_argument("kernels", nargs="+", help="kernelspec names")
     parser.add_argument("--repeat", type=int, default=7)
     args = parser.parse_args()
-    results = {name: measure(name, args.repeat) for name in args.kernels}
+    results = measure(args.kernels, args.repeat)
     print(f"{'median seconds':<24}" + "".join(f"{name:>16}" for name in args.kernels))
     for label in CELLS:
         print(f"{label:<24}" + "".join(f"{results[n][label]:>16.3f}" for n in args.kernels))

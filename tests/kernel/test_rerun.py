@@ -137,6 +137,10 @@ def test_variables_of_a_redefined_type_are_dropped_with_a_note(kernel):
     assert data["text/plain"] == "7"
     content, _ = error(kernel, "p.x")
     assert "cannot find value `p`" in content["evalue"]
+    assert any("their type was redefined" in t for t in content["traceback"]), content
+    ok(kernel, "let p = Point { y: 1, x: 2 };")
+    data, _ = ok(kernel, "p.x")
+    assert data["text/plain"] == "2"
 
 
 def test_a_value_moved_out_of_a_kept_variable_still_shows(kernel):
@@ -157,6 +161,9 @@ def test_a_value_moved_out_of_a_kept_variable_still_shows(kernel):
     assert not data["text/plain"].startswith("SpaceTime {"), "a Debug dump, not the figure"
     assert "`live` is no longer kept" in note and ".clone()" in note, note
     # Never silently: the next use says why it is gone, and `general` is still there.
+    content, _ = error(kernel, "live.violated()")
+    assert "cannot find value `live`" in content["evalue"], content["evalue"]
+    assert any("`live` is no longer kept" in t for t in content["traceback"]), content["traceback"]
     data, _ = ok(kernel, "Explorer::new(&general).max_losses(1).check(|_| Ok::<(), &str>(())).unwrap().violated()")
     assert data["text/plain"] == "false"
 

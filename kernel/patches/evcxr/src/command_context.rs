@@ -91,7 +91,7 @@ impl CommandContext {
     }
 
     /// PATCH(faultline): what the last evaluation dropped, worded for the learner.
-    pub fn take_notices(&mut self) -> Vec<String> {
+    pub fn take_notices(&mut self) -> Vec<crate::Notice> {
         self.eval_context.take_notices()
     }
 

@@ -66,7 +66,7 @@ pub struct EvalContext {
     /// PATCH(faultline): stops the cell being prepared (see `prepare_interrupt`).
     prepare_interrupt: PrepareInterrupt,
     /// PATCH(faultline): what the last evaluation dropped, worded for the learner.
-    notices: Vec<String>,
+    notices: Vec<redefinition::Notice>,
 }
 
 #[derive(Clone, Debug)]
@@ -660,7 +660,7 @@ impl EvalContext {
 
     /// PATCH(faultline): the notes about what the last evaluation dropped (stored items that no
     /// longer compile, variables whose type was redefined or that the cell moved away).
-    pub fn take_notices(&mut self) -> Vec<String> {
+    pub fn take_notices(&mut self) -> Vec<redefinition::Notice> {
         std::mem::take(&mut self.notices)
     }
 
@@ -1363,7 +1363,7 @@ pub struct ContextState {
     build_num: i32,
     pub(crate) config: Config,
     /// PATCH(faultline): notes for the learner about what applying this state dropped.
-    notices: Vec<String>,
+    notices: Vec<redefinition::Notice>,
 }
 
 impl ContextState {

@@ -44,6 +44,8 @@ pub use crate::eval_context::EvalContextOutputs;
 pub use crate::eval_context::EvalOutputs;
 // PATCH(faultline): stops a cell while it is analysed or built.
 pub use crate::prepare_interrupt::PrepareInterrupt;
+// PATCH(faultline)
+pub use crate::redefinition::Notice;
 pub use crate::runtime::runtime_hook;
 pub use rust_analyzer::Completions;
 

@@ -104,8 +104,16 @@ pub(crate) fn item_at_line(code: &str, line: usize) -> Option<String> {
     None
 }
 
+/// What an evaluation dropped, worded for the learner, and the variables it concerns.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Notice {
+    pub text: String,
+    /// The variables no longer kept.
+    pub variables: Vec<String>,
+}
+
 /// The note shown when stored items no longer compile and were dropped.
-pub(crate) fn dropped_items_notice(items: &[(String, &CompilationError)]) -> String {
+pub(crate) fn dropped_items_notice(items: &[(String, &CompilationError)]) -> Notice {
     let described: Vec<String> = items
         .iter()
         .map(|(key, error)| format!("`{}` ({})", display_key(key), error.message()))
@@ -115,34 +123,46 @@ pub(crate) fn dropped_items_notice(items: &[(String, &CompilationError)]) -> Str
     } else {
         ("earlier cells' definitions", "their cells")
     };
-    format!(
+    let text = format!(
         "note: dropped {what} that no longer compiles with the new definitions: {}. \
          Re-run {cells} (fixed) to define it again.",
         described.join(", ")
-    )
+    );
+    Notice {
+        text,
+        variables: Vec::new(),
+    }
 }
 
 /// The note shown when variables were dropped because their types were redefined.
-pub(crate) fn dropped_variables_notice(variables: &[String]) -> String {
+pub(crate) fn dropped_variables_notice(variables: &[String]) -> Notice {
     let names: Vec<String> = variables.iter().map(|v| format!("`{v}`")).collect();
     let (noun, verb) = if names.len() == 1 {
         ("variable", "was")
     } else {
         ("variables", "were")
     };
-    format!(
+    let text = format!(
         "note: {noun} {} {verb} dropped: {} type was redefined.",
         names.join(", "),
         if names.len() == 1 { "its" } else { "their" }
-    )
+    );
+    Notice {
+        text,
+        variables: variables.to_vec(),
+    }
 }
 
 /// The note shown when a cell moved (part of) a kept variable's value away.
-pub(crate) fn moved_variable_notice(variable: &str) -> String {
-    format!(
+pub(crate) fn moved_variable_notice(variable: &str) -> Notice {
+    let text = format!(
         "note: `{variable}` is no longer kept: this cell moved its value (or part of it) away. \
          To keep it, take a copy with `.clone()` (e.g. `{variable}.clone()`) or borrow it."
-    )
+    );
+    Notice {
+        text,
+        variables: vec![variable.to_owned()],
+    }
 }
 
 /// An inherent impl's key as the learner wrote its header (`impl S`), without the names.
