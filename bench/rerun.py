@@ -4,7 +4,9 @@ Medians over `--repeat` runs, per kernelspec named on the command line (e.g. thi
 kernel and a baseline's, run side by side, taking turns): a trivial cell, a small simulation cell (an expression, no `let`),
 a struct cell re-run unchanged, and an `impl` cell re-run ("nan" where the cell fails). Not part of CI; run with the
 project's Jupyter set up (`source scripts/lib/common.sh; ensure_venv; isolate_jupyter`):
-`python bench/rerun.py faultline [faultline-base]`.
+`python bench/rerun.py faultline [faultline-base]`. A baseline kernelspec is a copy of
+`faultline`'s kernel.json whose argv names the other build and whose `FAULTLINE_CACHE_DIR` is
+its own (warm it with `FAULTLINE_CACHE_DIR=… FAULTLINE_PRELUDE=… <kernel> warm`).
 """
 
 from __future__ import annotations
