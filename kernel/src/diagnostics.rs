@@ -3,6 +3,7 @@
 
 use evcxr::{CompilationError, Error};
 use serde::Deserialize;
+use std::collections::HashMap;
 
 const RED: &str = "\x1b[1;31m";
 const BLUE: &str = "\x1b[1;34m";
@@ -41,6 +42,37 @@ pub fn from_evcxr(error: &Error, cell: &str) -> Failure {
         ),
         other => Failure::new("EvaluationError", other.to_string().trim()),
     }
+}
+
+/// Adds, for each variable the compiler "cannot find" that an earlier cell dropped, the note
+/// that said why (`dropped`: variable → note).
+pub fn recall_dropped(
+    mut failure: Failure,
+    error: &Error,
+    dropped: &HashMap<String, String>,
+) -> Failure {
+    let Error::CompilationErrors(errors) = error else {
+        return failure;
+    };
+    let mut recalled: Vec<&str> = Vec::new();
+    for error in errors {
+        let message = error.message();
+        let name = message
+            .strip_prefix("cannot find value `")
+            .and_then(|rest| rest.split('`').next());
+        if let Some(note) = name.and_then(|name| dropped.get(name)) {
+            if !recalled.contains(&note.as_str()) {
+                recalled.push(note);
+            }
+        }
+    }
+    for note in recalled {
+        let note = note.strip_prefix("note: ").unwrap_or(note);
+        failure
+            .traceback
+            .push(format!("{BOLD}an earlier cell dropped it{RESET}: {note}"));
+    }
+    failure
 }
 
 fn compile_errors(errors: &[CompilationError], cell: &str) -> Failure {

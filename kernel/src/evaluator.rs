@@ -10,6 +10,7 @@ use crate::wire::Message;
 use crossbeam_channel::{Receiver, Sender};
 use evcxr::{CommandContext, EvalCallbacks, PrepareInterrupt};
 use serde_json::{json, Map, Value};
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::Child;
 use std::sync::{Arc, Mutex};
@@ -177,6 +178,9 @@ struct Evaluator {
     pending_std: Option<PathBuf>,
     /// evcxr's crate directory (whose Cargo.toml rust-analyzer watches), when we chose it.
     crate_dir: Option<PathBuf>,
+    /// Variables a re-run definition or a move dropped, with the note that said so: a later
+    /// cell that names one is reminded why it is gone.
+    dropped: HashMap<String, String>,
 }
 
 impl Evaluator {
@@ -202,6 +206,7 @@ impl Evaluator {
             progress,
             pending_std: settings.std_sources.clone(),
             crate_dir: settings.build_dir.as_ref().map(|d| d.join("crate")),
+            dropped: HashMap::new(),
         };
         let evcxr_ready = started.elapsed();
         evaluator.load_prelude(&settings);
@@ -408,11 +413,29 @@ impl Evaluator {
             .during(|| crate::infer::execute(context, code, &mut callbacks, &|| watcher.stopped()));
         let panics = forwarder.finish();
         let generated = context.last_source().ok();
+        let notices = context.take_notices();
+        // Variables defined again are no longer "dropped".
+        if result.is_ok() {
+            let kept: Vec<String> = context
+                .variables_and_types()
+                .map(|(n, _)| n.to_owned())
+                .collect();
+            self.dropped.retain(|name, _| !kept.contains(name));
+        }
         let crashed = matches!(result, Err(evcxr::Error::SubprocessTerminated(_)));
         // Before anything is reported: a dead child gets its panic hook back, so the next cell's
         // panic is an error again (a panic while unwinding aborts the child).
         if crashed || stopped == Stopped::Child {
             self.recover_child();
+        }
+        // What re-running definitions dropped (stale items, variables of a redefined type or
+        // moved away) is said before the cell's result or error.
+        for notice in notices {
+            for variable in &notice.variables {
+                self.dropped.insert(variable.clone(), notice.text.clone());
+            }
+            let text = format!("{}\n", notice.text);
+            self.publish(request, "stream", json!({ "name": "stderr", "text": text }));
         }
         match stopped {
             Stopped::Child => return Err(diagnostics::interrupted()),
@@ -446,7 +469,11 @@ impl Evaluator {
                     .collect(),
                 Vec::new(),
             )),
-            Err(error) => Err(diagnostics::from_evcxr(&error, code)),
+            Err(error) => Err(diagnostics::recall_dropped(
+                diagnostics::from_evcxr(&error, code),
+                &error,
+                &self.dropped,
+            )),
         }
     }
 

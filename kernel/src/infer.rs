@@ -5,6 +5,8 @@
 //! std types, so `let s = String::new();` fails with "Couldn't automatically determine type".
 //! We then ask the compiler instead — `let _: () = s;` makes rustc name the type — and run the
 //! cell again with the annotation added (`let s: String = …`). Line numbers do not change.
+//! rustc names types by their short names (`NotLinearizable`); one that is not in scope is
+//! spelled with the path rustc suggests importing it from (`faultline::check::NotLinearizable`).
 
 use evcxr::{CommandContext, CompilationError, Error, EvalCallbacks, EvalOutputs};
 
@@ -30,7 +32,16 @@ pub fn execute(
         let annotated = result.as_ref().err().and_then(|error| {
             let variable = untyped_variable(error)?;
             let errors = context.check(&probe(&cell, &variable)).ok()?;
-            annotate(&cell, &variable, &type_from_errors(&errors)?)
+            let mut ty = type_from_errors(&errors)?;
+            let unknown = context.check(&annotate(&cell, &variable, &ty)?).ok()?;
+            for name in unknown_types(&unknown).into_iter().take(MAX_INFERRED) {
+                let errors = context
+                    .check(&path_probe(&cell, &variable, &ty, &name))
+                    .ok()?;
+                let path = path_from_errors(&errors, &name)?;
+                ty = spell_out(&ty, |word| (word == name).then_some(path.as_str()));
+            }
+            annotate(&cell, &variable, &ty)
         });
         match (annotated, result) {
             (Some(next), Err(error)) => {
@@ -104,6 +115,44 @@ fn annotate(cell: &str, variable: &str, ty: &str) -> Option<String> {
     None
 }
 
+/// The names of the types rustc "cannot find" in the annotated cell (not in scope there).
+fn unknown_types(errors: &[CompilationError]) -> Vec<String> {
+    let mut names: Vec<String> = errors
+        .iter()
+        .filter_map(|error| {
+            let message = error.message();
+            let rest = message.strip_prefix("cannot find type `")?;
+            Some(rest.split('`').next()?.to_owned())
+        })
+        .collect();
+    names.dedup();
+    names
+}
+
+/// The cell plus a stand-in type named `name` that `variable` is expected to have in `ty`'s
+/// place: rustc then writes both types with their paths ("expected `evcxr_probe::T`, found
+/// `faultline::check::T`"). The stand-in takes up to four type arguments.
+fn path_probe(cell: &str, variable: &str, ty: &str, name: &str) -> String {
+    let stand_in = format!("evcxr_probe::{name}");
+    format!(
+        "{cell}\n;mod evcxr_probe {{ pub struct {name}<A = (), B = (), C = (), D = ()>(A, B, C, D); }}\n\
+         let _: {} = {variable};",
+        spell_out(ty, |word| (word == name).then_some(stand_in.as_str()))
+    )
+}
+
+/// The path rustc gives `name` when it tells it apart from the stand-in of [`path_probe`].
+fn path_from_errors(errors: &[CompilationError], name: &str) -> Option<String> {
+    let expected = format!("expected `evcxr_probe::{name}`, found `");
+    let suffix = format!("::{name}");
+    errors.iter().find_map(|error| {
+        error.spanned_messages().iter().find_map(|m| {
+            let path = m.label.split_once(&expected)?.1.split('`').next()?;
+            (path.ends_with(&suffix) && !path.contains('<')).then(|| path.to_owned())
+        })
+    })
+}
+
 /// rustc prints std types by their short names (`HashMap<K, V>`); cells only have the std
 /// prelude in scope, so spell out the common ones.
 fn qualify(ty: &str) -> String {
@@ -122,6 +171,16 @@ fn qualify(ty: &str) -> String {
         ("Duration", "std::time::Duration"),
         ("Instant", "std::time::Instant"),
     ];
+    spell_out(ty, |word| {
+        PATHS
+            .iter()
+            .find(|(short, _)| *short == word)
+            .map(|(_, p)| *p)
+    })
+}
+
+/// `ty` with every (path) word that `path_of` knows replaced by the path it gives.
+fn spell_out<'a>(ty: &str, path_of: impl Fn(&str) -> Option<&'a str>) -> String {
     let mut out = String::new();
     let mut word = String::new();
     for c in ty.chars().chain(std::iter::once(' ')) {
@@ -129,11 +188,7 @@ fn qualify(ty: &str) -> String {
             word.push(c);
             continue;
         }
-        let path = PATHS
-            .iter()
-            .find(|(short, _)| *short == word)
-            .map(|(_, p)| *p);
-        out.push_str(path.unwrap_or(&word));
+        out.push_str(path_of(&word).unwrap_or(&word));
         word.clear();
         out.push(c);
     }
@@ -180,5 +235,15 @@ mod tests {
         );
         assert_eq!(annotate("let outlet = 1;", "let", "i32"), None);
         assert_eq!(annotate("let (a, b) = f();", "a", "i32"), None);
+    }
+
+    #[test]
+    fn probes_for_the_path_of_a_type_out_of_scope() {
+        let probe = path_probe("let e = f();", "e", "Vec<NotLin>", "NotLin");
+        assert!(
+            probe.ends_with("let _: Vec<evcxr_probe::NotLin> = e;"),
+            "{probe}"
+        );
+        assert!(probe.contains("pub struct NotLin<A = ()"), "{probe}");
     }
 }

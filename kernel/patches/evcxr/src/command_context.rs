@@ -90,6 +90,11 @@ impl CommandContext {
         self.eval_context.variables_and_types()
     }
 
+    /// PATCH(faultline): what the last evaluation dropped, worded for the learner.
+    pub fn take_notices(&mut self) -> Vec<crate::Notice> {
+        self.eval_context.take_notices()
+    }
+
     pub fn reset_config(&mut self) {
         self.eval_context.reset_config();
     }

@@ -260,6 +260,25 @@ impl CompilationError {
     }
 
     /// Returns whether this error originated in code that we generated.
+    /// PATCH(faultline): whether this error lies in the code being evaluated (not in an item an
+    /// earlier evaluation stored).
+    pub fn is_from_original_user_code(&self) -> bool {
+        self.code_origins
+            .iter()
+            .any(|origin| matches!(origin, CodeKind::OriginalUserCode(_)))
+    }
+
+    /// PATCH(faultline): the line of the generated code the compiler points at first.
+    pub(crate) fn primary_line(&self) -> Option<usize> {
+        let spans = self.json["spans"].as_array()?;
+        let span = spans
+            .iter()
+            .find(|span| span["is_primary"].as_bool() == Some(true))
+            .or(spans.first())?;
+        let span = spans_in_local_source(span)?;
+        usize::try_from(span["line_start"].as_u64()?).ok()
+    }
+
     pub fn is_from_generated_code(&self) -> bool {
         self.code_origins.contains(&CodeKind::OtherGeneratedCode)
     }

@@ -23,6 +23,7 @@ use crate::module::Module;
 use crate::module::SoFile;
 // PATCH(faultline)
 use crate::prepare_interrupt::PrepareInterrupt;
+use crate::redefinition;
 use crate::runtime;
 use crate::rust_analyzer::Completions;
 use crate::rust_analyzer::RustAnalyzer;
@@ -64,6 +65,8 @@ pub struct EvalContext {
     initial_config: Config,
     /// PATCH(faultline): stops the cell being prepared (see `prepare_interrupt`).
     prepare_interrupt: PrepareInterrupt,
+    /// PATCH(faultline): what the last evaluation dropped, worded for the learner.
+    notices: Vec<redefinition::Notice>,
 }
 
 #[derive(Clone, Debug)]
@@ -447,6 +450,7 @@ impl EvalContext {
             analyzer,
             initial_config,
             prepare_interrupt: PrepareInterrupt::default(),
+            notices: Vec::new(),
         };
         let outputs = EvalContextOutputs {
             stdout: stdout_receiver,
@@ -521,6 +525,7 @@ impl EvalContext {
             self.commit_state(state);
             return Ok(EvalOutputs::default());
         }
+        self.notices.clear(); // PATCH(faultline)
         let mut phases = PhaseDetailsBuilder::new();
         let code_out = state.apply(user_code.clone(), &code_info.nodes)?;
 
@@ -537,6 +542,15 @@ impl EvalContext {
                     // code.
                     if errors.iter().any(|error| error.is_from_user_code()) {
                         errors.retain(|error| error.is_from_user_code())
+                    }
+                    // PATCH(faultline): a failing cell reports its own errors: not warnings
+                    // (e.g. about an item an earlier cell defined), and, when its own code has
+                    // errors, not errors located elsewhere.
+                    if errors.iter().any(|error| error.level() == "error") {
+                        errors.retain(|error| error.level() == "error");
+                    }
+                    if errors.iter().any(CompilationError::is_from_original_user_code) {
+                        errors.retain(CompilationError::is_from_original_user_code);
                     }
                     return Err(Error::CompilationErrors(errors));
                 }
@@ -644,6 +658,12 @@ impl EvalContext {
         self.committed_state.set_error_format(value)
     }
 
+    /// PATCH(faultline): the notes about what the last evaluation dropped (stored items that no
+    /// longer compile, variables whose type was redefined or that the cell moved away).
+    pub fn take_notices(&mut self) -> Vec<redefinition::Notice> {
+        std::mem::take(&mut self.notices)
+    }
+
     pub fn variables_and_types(&self) -> impl Iterator<Item = (&str, &str)> {
         self.committed_state
             .variable_states
@@ -705,6 +725,7 @@ impl EvalContext {
             .stored_variable_states
             .clone_from(&state.variable_states);
         state.commit_old_user_code();
+        self.notices.append(&mut state.notices); // PATCH(faultline)
         self.committed_state = state;
     }
 
@@ -786,6 +807,12 @@ impl EvalContext {
                 }
 
                 Err(Error::CompilationErrors(errors)) => {
+                    // PATCH(faultline): stored items of earlier cells that no longer compile
+                    // with this cell's definitions are dropped, with a note, and we try again.
+                    if remaining_retries > 0 && state.drop_stale_items(&errors, &user_code) {
+                        remaining_retries -= 1;
+                        continue;
+                    }
                     // If we failed to compile, attempt to deal with the first
                     // round of compilation errors by adjusting variable types,
                     // whether they've been moved into the catch_unwind block
@@ -819,6 +846,9 @@ impl EvalContext {
                 }
 
                 Err(Error::TypeRedefinedVariablesLost(variables)) => {
+                    // PATCH(faultline): said once, naming them all.
+                    self.notices
+                        .push(redefinition::dropped_variables_notice(&variables));
                     for variable in &variables {
                         state.variable_states.remove(variable);
                         state.stored_variable_states.remove(variable);
@@ -1071,7 +1101,14 @@ impl EvalContext {
                 CodeKind::PackVariable { variable_name } => {
                     if error.code() == Some("E0382") {
                         // Use of moved value.
-                        state.variable_states.remove(variable_name);
+                        // PATCH(faultline): never silently: a kept variable is gone.
+                        if state.variable_states.remove(variable_name).is_some()
+                            && state.stored_variable_states.contains_key(variable_name)
+                        {
+                            state
+                                .notices
+                                .push(redefinition::moved_variable_notice(variable_name));
+                        }
                         fixed_errors.insert("Captured value");
                     } else if error.code() == Some("E0425") {
                         // cannot find value in scope.
@@ -1097,7 +1134,11 @@ impl EvalContext {
                         );
                     }
                 }
-                CodeKind::WithFallback(fallback) => {
+                // PATCH(faultline): a move out of a kept variable is fixed by not keeping it, not
+                // by showing the value's `Debug` text instead of its own display.
+                CodeKind::WithFallback(fallback)
+                    if !matches!(error.code(), Some("E0382" | "E0505" | "E0507")) =>
+                {
                     user_code.apply_fallback(fallback);
                     fixed_errors.insert("Fallback");
                 }
@@ -1321,6 +1362,8 @@ pub struct ContextState {
     allow_question_mark: bool,
     build_num: i32,
     pub(crate) config: Config,
+    /// PATCH(faultline): notes for the learner about what applying this state dropped.
+    notices: Vec<redefinition::Notice>,
 }
 
 impl ContextState {
@@ -1337,6 +1380,7 @@ impl ContextState {
             allow_question_mark: false,
             build_num: 0,
             config,
+            notices: Vec::new(),
         }
     }
 
@@ -1690,10 +1734,80 @@ impl ContextState {
 
     fn items_code(&self) -> CodeBlock {
         let mut code = CodeBlock::new().add_all(self.get_imports());
-        for item in self.items_by_name.values().chain(self.unnamed_items.iter()) {
+        // PATCH(faultline): each stored item is preceded by a comment naming it, so an error
+        // in it can be traced back to it (`drop_stale_items`).
+        for (key, item) in &self.items_by_name {
+            code = code
+                .generated(redefinition::item_marker(key))
+                .add_all(item.clone());
+        }
+        code = code.generated(redefinition::items_end_marker());
+        for item in &self.unnamed_items {
             code = code.add_all(item.clone());
         }
         code
+    }
+
+    /// PATCH(faultline): drops the stored items the errors lie in, when none lies in the cell's
+    /// own code, noting what was dropped. Whether anything was.
+    fn drop_stale_items(&mut self, errors: &[CompilationError], user_code: &CodeBlock) -> bool {
+        let errors: Vec<&CompilationError> =
+            errors.iter().filter(|e| e.level() == "error").collect();
+        if errors.iter().any(|e| e.is_from_original_user_code()) {
+            return false;
+        }
+        let code = self
+            .code_to_compile(user_code.clone(), self.compilation_mode())
+            .code_string();
+        let mut stale: Vec<(String, &CompilationError)> = Vec::new();
+        for error in errors {
+            let key = error
+                .primary_line()
+                .and_then(|line| redefinition::item_at_line(&code, line));
+            if let Some(key) = key
+                && !stale.iter().any(|(k, _)| *k == key)
+            {
+                stale.push((key, error));
+            }
+        }
+        if stale.is_empty() {
+            return false;
+        }
+        for (key, _) in &stale {
+            self.items_by_name.remove(key);
+        }
+        self.notices
+            .push(redefinition::dropped_items_notice(&stale));
+        true
+    }
+
+    /// PATCH(faultline): stores an item under `key`; when it redefines a type differently,
+    /// the variables whose type mentions it are dropped (their values have the old layout).
+    fn store_item(&mut self, key: String, block: CodeBlock, defines_type: bool) {
+        let changed = self
+            .items_by_name
+            .get(&key)
+            .is_some_and(|old| old.code_string() != block.code_string());
+        self.items_by_name.insert(key.clone(), block);
+        if !(defines_type && changed) {
+            return;
+        }
+        let mut dropped: Vec<String> = self
+            .stored_variable_states
+            .iter()
+            .filter(|(_, v)| redefinition::mentions(&v.type_name, &key))
+            .map(|(name, _)| name.clone())
+            .collect();
+        if dropped.is_empty() {
+            return;
+        }
+        dropped.sort();
+        for name in &dropped {
+            self.stored_variable_states.remove(name);
+            self.variable_states.remove(name);
+        }
+        self.notices
+            .push(redefinition::dropped_variables_notice(&dropped));
     }
 
     fn attributes_code(&self) -> CodeBlock {
@@ -2035,11 +2149,20 @@ impl ContextState {
                             code_out = code_out.with_segment(segment);
                         }
                     }
+                    // PATCH(faultline): an impl block is stored under its own key, so a re-run
+                    // replaces it instead of adding a conflicting copy.
+                    ast::Item::Impl(imp) => {
+                        let key = redefinition::impl_key(&imp);
+                        self.items_by_name
+                            .retain(|k, _| !redefinition::replaces_inherent_impl(&key, k));
+                        self.store_item(key, CodeBlock::new().with_segment(segment), false);
+                    }
                     item => {
                         let item_block = CodeBlock::new().with_segment(segment);
                         if let Some(item_name) = item::item_name(&item) {
-                            *self.items_by_name.entry(item_name.to_owned()).or_default() =
-                                item_block;
+                            // PATCH(faultline): through `store_item`.
+                            let defines_type = redefinition::defines_type(&item);
+                            self.store_item(item_name.clone(), item_block, defines_type);
                             previous_item_name = Some(item_name);
                         } else if let Some(item_name) = &previous_item_name {
                             // unwrap below should never fail because we put

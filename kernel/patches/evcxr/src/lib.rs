@@ -21,7 +21,9 @@ mod eval_context;
 #[allow(dead_code)]
 mod evcxr_internal_runtime;
 mod item;
+// PATCH(faultline)
 mod module;
+mod redefinition;
 // PATCH(faultline): see the module's doc.
 mod prepare_interrupt;
 mod runtime;
@@ -42,6 +44,8 @@ pub use crate::eval_context::EvalContextOutputs;
 pub use crate::eval_context::EvalOutputs;
 // PATCH(faultline): stops a cell while it is analysed or built.
 pub use crate::prepare_interrupt::PrepareInterrupt;
+// PATCH(faultline)
+pub use crate::redefinition::Notice;
 pub use crate::runtime::runtime_hook;
 pub use rust_analyzer::Completions;
 
