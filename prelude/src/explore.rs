@@ -4,10 +4,15 @@
 //! Monte-Carlo runs say "this rarely fails"; the explorer says "this *can* fail, and here is the
 //! shortest way". It is how a notebook shows that no protocol can guarantee something.
 //!
-//! The model is an asynchronous network: any in-flight message may be delivered next or lost,
-//! and a node's timers fire in deadline order but at any moment relative to messages. Scheduled
-//! faults and the network's random settings of the [`Sim`] are ignored here; the explorer's own
-//! budgets of losses and crashes replace them. Searching with 0 faults, then 1, then 2, … makes
+//! The default model is an asynchronous network: any in-flight message may be delivered next or
+//! lost, messages on one link may overtake each other, and a node's timers fire in deadline
+//! order but at any moment relative to messages — so a timeout may fire before a reply that is
+//! merely slow. Two options narrow it to the system you built: [`Explorer::fifo`] keeps each
+//! link in order (as TCP does), and [`Explorer::delay_bound`] makes it partially synchronous
+//! (every message arrives within a bound, so a timer fires only after every message sent a
+//! bound before its deadline has arrived). Every counterexample lists the assumptions it relies
+//! on ([`Counterexample::assumptions`]). Scheduled faults and the network's random settings of
+//! the [`Sim`] are ignored here; the explorer's own budgets of losses and crashes replace them. Searching with 0 faults, then 1, then 2, … makes
 //! the first counterexample found one with the fewest faults; among those, the fewest steps.
 //!
 //! Orders that only swap independent events (at different servers) are explored once (sleep
@@ -15,7 +20,7 @@
 //! them would change the real-time order of operations that linearizability depends on.
 
 use crate::run::{Run, Stop};
-use crate::sim::world::{Ev, Pending, Wire, World};
+use crate::sim::world::{Entry, Ev, Pending, Wire, World};
 use crate::sim::{Sim, SimError};
 use crate::time::Time;
 use crate::trace::{NodeId, Role};
@@ -61,6 +66,9 @@ pub struct Counterexample {
     pub faults: usize,
     /// What the property said was wrong.
     pub reason: String,
+    /// What the run relies on beyond its faults, in words: e.g. "a timeout fired at reader
+    /// while a message to it was still in flight". Empty when only its faults matter.
+    pub assumptions: Vec<String>,
 }
 
 /// What an exploration found.
@@ -90,15 +98,20 @@ impl Display for Exploration {
         };
         match &self.counterexample {
             None => write!(f, "{scope}no violation in {} runs", self.runs),
-            Some(c) => write!(
-                f,
-                "violation after {} runs: {} ({} steps, {} faults)\n{}",
-                self.runs,
-                c.reason,
-                c.choices.len(),
-                c.faults,
-                c.run.trace()
-            ),
+            Some(c) => {
+                write!(
+                    f,
+                    "violation after {} runs: {} ({} steps, {} faults)",
+                    self.runs,
+                    c.reason,
+                    c.choices.len(),
+                    c.faults,
+                )?;
+                for a in &c.assumptions {
+                    write!(f, "\nrelies on: {a}")?;
+                }
+                write!(f, "\n{}", c.run.trace())
+            }
         }
     }
 }
@@ -125,6 +138,8 @@ pub struct Explorer<'a, M> {
     max_crashes: usize,
     max_steps: usize,
     max_runs: u64,
+    fifo: bool,
+    delay_bound: Option<Time>,
 }
 
 impl<'a, M: Clone + Debug + 'static> Explorer<'a, M> {
@@ -136,7 +151,26 @@ impl<'a, M: Clone + Debug + 'static> Explorer<'a, M> {
             max_crashes: 0,
             max_steps: 60,
             max_runs: 200_000,
+            fifo: false,
+            delay_bound: None,
         }
+    }
+
+    /// Each link delivers (or loses) its messages in the order they were sent, as TCP does.
+    pub fn fifo(mut self, on: bool) -> Self {
+        self.fifo = on;
+        self
+    }
+
+    /// Partial synchrony: every message arrives within `bound` of its send, so a timer fires
+    /// only once every message sent `bound` or more before its deadline has arrived or been
+    /// lost. Handlers still run 1 ms apart in the explorer's clock (its timers keep their
+    /// deadlines), so a reply owed by a node leaves when that node handles the request or its
+    /// own timer: a timeout then fires before the reply only if the reply leaves less than
+    /// `bound` before the deadline.
+    pub fn delay_bound(mut self, bound: Time) -> Self {
+        self.delay_bound = Some(bound);
+        self
     }
 
     /// Up to `n` messages may be lost in one run.
@@ -184,6 +218,7 @@ impl<'a, M: Clone + Debug + 'static> Explorer<'a, M> {
             }
         }
         let counterexample = search.best.take().map(|(choices, reason)| {
+            let assumptions = search.assumptions(&choices);
             let run = search.replay(&choices, true).into_run(0, Stop::Quiet);
             let faults = choices.iter().filter(|c| c.is_fault()).count();
             Counterexample {
@@ -191,6 +226,7 @@ impl<'a, M: Clone + Debug + 'static> Explorer<'a, M> {
                 choices,
                 faults,
                 reason,
+                assumptions,
             }
         });
         Ok(Exploration {
@@ -254,12 +290,16 @@ where
 
     /// What may happen next.
     fn enabled(&self, w: &World<M>, faults_left: usize, crashes_used: usize) -> Vec<Choice> {
+        let pending = pool(w);
         let mut fire = Vec::new();
         let mut drop = Vec::new();
         let mut earliest_timer: Vec<Option<(Time, u64)>> = vec![None; w.alive.len()];
-        for e in pool(w) {
+        for e in pending {
             match e.ev {
                 Ev::Deliver { to, .. } => {
+                    if self.explorer.fifo && overtakes(pending, e) {
+                        continue;
+                    }
                     let to = to as NodeId;
                     fire.push(Choice::Fire {
                         seq: e.seq,
@@ -281,9 +321,21 @@ where
                 _ => {}
             }
         }
+        let oldest_send = pending.iter().filter_map(sent_at).min();
+        let first_deadline = earliest_timer.iter().flatten().map(|t| t.0).min();
         for (node, t) in earliest_timer.iter().enumerate() {
-            if let Some((_, seq)) = t {
-                fire.push(Choice::Fire { seq: *seq, node });
+            let Some((deadline, seq)) = *t else { continue };
+            // Under a delay bound, timers fire in deadline order, and only once the messages
+            // sent a bound before the deadline have arrived.
+            let on_time = match self.explorer.delay_bound {
+                Some(bound) => {
+                    Some(deadline) == first_deadline
+                        && oldest_send.is_none_or(|sent| sent + bound > deadline)
+                }
+                None => true,
+            };
+            if on_time {
+                fire.push(Choice::Fire { seq, node });
             }
         }
         fire.sort_by_key(|c| c.seq());
@@ -296,6 +348,50 @@ where
             }
         }
         fire
+    }
+
+    /// What the run `choices` relies on beyond its faults: timeouts that fired while a message
+    /// to the same node was in flight, and messages that overtook others on their link.
+    fn assumptions(&self, choices: &[Choice]) -> Vec<String> {
+        let mut said = Vec::new();
+        for (k, c) in choices.iter().enumerate() {
+            let Choice::Fire { seq, node } = *c else {
+                continue;
+            };
+            let w = self.replay(&choices[..k], false);
+            let pending = pool(&w);
+            let Some(e) = pending.iter().find(|e| e.seq == seq) else {
+                continue;
+            };
+            let name = |n: u32| w.cast.names[n as usize].clone();
+            let earlier_timer = pending.iter().find(|o| {
+                matches!(o.ev, Ev::Timer { node: n, id, .. }
+                    if n as NodeId != node && o.at < e.at && w.timer_is_live(n as NodeId, id))
+            });
+            let text = match (&e.ev, earlier_timer) {
+                (Ev::Timer { .. }, _) if pending.iter().any(|o| sent_at(o).is_some()) => format!(
+                    "a timeout fired at {} while messages were still in flight (the network \
+                     may delay a message longer than any timeout)",
+                    name(node as u32)
+                ),
+                (Ev::Timer { .. }, Some(o)) => format!(
+                    "{}'s timer fired before an earlier one at {} (nodes' clocks and \
+                     schedulers run at their own pace)",
+                    name(node as u32),
+                    name(timer_node(o))
+                ),
+                (Ev::Deliver { from, to, .. }, _) if overtakes(pending, e) => format!(
+                    "a message from {} to {} overtook an earlier one on the same link",
+                    name(*from),
+                    name(*to)
+                ),
+                _ => continue,
+            };
+            if !said.contains(&text) {
+                said.push(text);
+            }
+        }
+        said
     }
 
     fn independent(&self, a: &Choice, b: &Choice) -> bool {
@@ -368,14 +464,36 @@ where
     }
 }
 
-fn pool<M>(w: &World<M>) -> &Vec<crate::sim::world::Entry<M>> {
+/// Whether `e` is a delivery with an earlier message still pending on its link.
+fn overtakes<M>(pending: &[Entry<M>], e: &Entry<M>) -> bool {
+    let Ev::Deliver { from, to, .. } = e.ev else {
+        return false;
+    };
+    pending.iter().any(|o| {
+        o.seq < e.seq && matches!(o.ev, Ev::Deliver { from: f, to: t, .. } if (f, t) == (from, to))
+    })
+}
+
+/// When a pending delivery was sent (the explorer's network takes 1 ms).
+fn sent_at<M>(e: &Entry<M>) -> Option<Time> {
+    matches!(e.ev, Ev::Deliver { .. }).then(|| e.at - Time(1_000))
+}
+
+fn timer_node<M>(e: &Entry<M>) -> u32 {
+    match e.ev {
+        Ev::Timer { node, .. } => node,
+        _ => unreachable!("called on timers only"),
+    }
+}
+
+fn pool<M>(w: &World<M>) -> &Vec<Entry<M>> {
     match &w.pending {
         Pending::Pool(v) => v,
         Pending::Heap(_) => unreachable!("the explorer always uses the pool"),
     }
 }
 
-fn pool_mut<M>(w: &mut World<M>) -> &mut Vec<crate::sim::world::Entry<M>> {
+fn pool_mut<M>(w: &mut World<M>) -> &mut Vec<Entry<M>> {
     match &mut w.pending {
         Pending::Pool(v) => v,
         Pending::Heap(_) => unreachable!("the explorer always uses the pool"),

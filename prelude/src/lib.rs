@@ -41,7 +41,7 @@
 //! | read a run | [`Run`](run::Run): `history`, `observations`, `stats`, `trace()`, `ok_rate`, `p50`, `p99`, `msgs_per_op`, `last`, `fingerprint` |
 //! | check a run | [`check`]: linearizability, invariants, convergence |
 //! | sweep a parameter | [`sweep`](sweep::sweep)`(name, values).trials(n)` (any `Debug` value: numbers, strings, your own enum) then `.simulate(build, measure)` or `.monte_carlo(f)` → [`Table`](table::Table) |
-//! | prove "it can fail" | [`Explorer`](explore::Explorer): `max_losses`, `max_crashes`, `check(property)` → minimal [`Counterexample`](explore::Counterexample) |
+//! | prove "it can fail" | [`Explorer`](explore::Explorer): `max_losses`, `max_crashes`, `fifo`, `delay_bound` (partial synchrony), `check(property)` → minimal [`Counterexample`](explore::Counterexample) with the `assumptions` it relies on |
 //! | plot | [`plot`]: `line`, `scatter`, `bar`, `histogram`, `cdf`, `heatmap`, `timeline`, `spacetime`; a [`Table`](table::Table) or [`Figure`](plot::Figure) shows itself inline |
 //! | retitle, zoom, highlight | `.title(…)` on every chart kind; `trace.diagram().window(from, to)`; `history.diagram().violation(&v)` (zoom to and outline what a checker names) |
 //! | draw something custom | [`Figure::with_plotters`](plot::Figure::with_plotters): a `plotters` drawing area, rendered as an inline SVG figure like ours |

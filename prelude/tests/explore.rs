@@ -105,3 +105,135 @@ fn bad_configuration_is_an_error_not_a_panic() {
     let sim = generals(1).net(Net::new().loss(3.0));
     assert!(Explorer::new(&sim).check(agree).is_err());
 }
+
+/// A client that asks node 0 once and gives up after 50 ms.
+fn asker() -> FnNode<(), u32> {
+    FnNode::new((), |_, ctx: &mut Ctx<u32>, _, _| {
+        ctx.record("answered", 1.0)
+    })
+    .on_start(|_, ctx| {
+        ctx.send(0, 1);
+        ctx.set_timer(ms(50), 0);
+    })
+    .on_timer(|_, ctx, _| ctx.record("gave up", 1.0))
+}
+
+/// The asker, and a server that answers 30 ms after the request.
+fn ask_once() -> Sim<u32> {
+    let server = || {
+        FnNode::new(
+            None,
+            |asker: &mut Option<NodeId>, ctx: &mut Ctx<u32>, from, _| {
+                *asker = Some(from);
+                ctx.set_timer(ms(30), 0);
+            },
+        )
+        .on_timer(|asker, ctx, _| {
+            if let Some(to) = asker.take() {
+                ctx.send(to, 2);
+            }
+        })
+    };
+    Sim::new(Net::new())
+        .node(move |_| server())
+        .client(|_| asker())
+}
+
+/// The timer is never cancelled: giving up counts only before the answer came.
+fn never_gives_up(run: &Run) -> Result<(), &'static str> {
+    match run.observations.first().map(|o| o.key.as_str()) {
+        Some("gave up") => Err("the client gave up although nothing failed"),
+        _ => Ok(()),
+    }
+}
+
+#[test]
+fn in_the_asynchronous_model_a_timeout_can_fire_first_and_the_counterexample_says_why() {
+    let found = Explorer::new(&ask_once()).check(never_gives_up).unwrap();
+    let c = found
+        .counterexample
+        .expect("a timeout can always fire first");
+    assert_eq!(c.faults, 0);
+    assert_eq!(c.assumptions.len(), 1, "{:?}", c.assumptions);
+    let says = &c.assumptions[0];
+    let expected = "c1's timer fired before an earlier one at n0 (nodes' clocks and schedulers \
+                    run at their own pace)";
+    assert_eq!(says, expected);
+}
+
+#[test]
+fn with_a_delay_bound_a_long_enough_timeout_waits_for_the_reply() {
+    let sim = ask_once();
+    let bounded = Explorer::new(&sim).delay_bound(ms(10));
+    assert!(!bounded.check(never_gives_up).unwrap().violated());
+    let too_tight = Explorer::new(&sim).delay_bound(ms(40));
+    assert!(
+        too_tight.check(never_gives_up).unwrap().violated(),
+        "50 ms < two bounds of 40 ms"
+    );
+}
+
+/// Node 0 sends 1 then 2 to node 1, which records each arrival in order.
+fn two_in_a_row() -> Sim<u32> {
+    Sim::new(Net::new())
+        .node(|_| {
+            FnNode::new((), |_, _: &mut Ctx<u32>, _, _| {}).on_start(|_, ctx| {
+                ctx.send(1, 1);
+                ctx.send(1, 2);
+            })
+        })
+        .node(|_| {
+            FnNode::new((), |_, ctx: &mut Ctx<u32>, _, n| {
+                ctx.record("got", n as f64)
+            })
+        })
+}
+
+fn in_order(run: &Run) -> Result<(), &'static str> {
+    let got: Vec<f64> = run.observed("got").map(|o| o.value).collect();
+    if got.windows(2).all(|w| w[0] < w[1]) {
+        Ok(())
+    } else {
+        Err("out of order")
+    }
+}
+
+#[test]
+fn fifo_links_keep_order_and_the_default_does_not() {
+    let sim = two_in_a_row();
+    let c = Explorer::new(&sim)
+        .check(in_order)
+        .unwrap()
+        .counterexample
+        .expect("reordering");
+    assert_eq!(
+        c.assumptions,
+        ["a message from n0 to n1 overtook an earlier one on the same link"]
+    );
+    assert!(!Explorer::new(&sim)
+        .fifo(true)
+        .check(in_order)
+        .unwrap()
+        .violated());
+}
+
+#[test]
+fn a_timeout_that_beats_a_reply_in_flight_is_named() {
+    let sim = Sim::new(Net::new())
+        .node(|_| FnNode::new((), |_, ctx: &mut Ctx<u32>, from, n| ctx.send(from, n + 1)))
+        .client(|_| asker());
+    let c = Explorer::new(&sim)
+        .check(never_gives_up)
+        .unwrap()
+        .counterexample
+        .unwrap();
+    assert_eq!(c.assumptions.len(), 1);
+    assert!(
+        c.assumptions[0].starts_with("a timeout fired at c1 while messages were still in flight")
+    );
+    assert!(!Explorer::new(&sim)
+        .delay_bound(ms(20))
+        .check(never_gives_up)
+        .unwrap()
+        .violated());
+}
