@@ -97,6 +97,12 @@ impl Display for Exploration {
             ""
         };
         match &self.counterexample {
+            None if self.runs == 0 && self.truncated => write!(
+                f,
+                "no run finished within the step limit, so nothing was checked: a node that \
+                 keeps setting timers (heartbeats, periodic retries) never lets a run end; \
+                 explore a system that stops, or raise max_steps"
+            ),
             None => write!(f, "{scope}no violation in {} runs", self.runs),
             Some(c) => {
                 write!(

@@ -237,3 +237,22 @@ fn a_timeout_that_beats_a_reply_in_flight_is_named() {
         .unwrap()
         .violated());
 }
+
+#[test]
+fn a_system_that_never_stops_is_reported_as_unchecked() {
+    let ticker = || {
+        FnNode::new((), |_, _: &mut Ctx<u32>, _, _| {})
+            .on_start(|_, ctx| {
+                ctx.set_timer(ms(10), 0);
+            })
+            .on_timer(|_, ctx, _| {
+                ctx.set_timer(ms(10), 0);
+            })
+    };
+    let sim = Sim::new(Net::new()).node(move |_| ticker());
+    let found = Explorer::new(&sim).check(|_| Ok::<(), &str>(())).unwrap();
+    assert_eq!((found.runs, found.truncated), (0, true));
+    assert!(found
+        .to_string()
+        .starts_with("no run finished within the step limit"));
+}
