@@ -113,6 +113,25 @@ def test_rerunning_an_impl_cell_alone_replaces_it(kernel):
         assert data["text/plain"] == str(copies)
 
 
+def test_values_built_with_an_old_impl_are_named_when_it_changes(kernel):
+    """A `Sim` keeps the node factories it was built with: after the impl changes, running it
+    runs the old code. The note names the kept values that mention the impl's types."""
+    ok(kernel, "#[derive(Clone, Debug)]\nenum Tick { Hi }")
+    ok(kernel, "struct Echo;")
+    impl = (
+        "impl Node<Tick> for Echo {{\n"
+        "    fn on_message(&mut self, ctx: &mut Ctx<Tick>, _: NodeId, _: Tick) {{ ctx.record(\"v\", {}.0) }}\n"
+        "}}"
+    )
+    ok(kernel, impl.format(1))
+    ok(kernel, "let sim = Sim::new(Net::new()).nodes(2, |_| Echo);\nlet plain: u64 = 7;")
+    _, note = ok(kernel, impl.format(1))
+    assert note == "", "an unchanged impl changes nothing"
+    _, note = ok(kernel, impl.format(2))
+    assert "`impl Node<Tick> for Echo` changed, but `sim` built before keeps the code" in note, note
+    assert "plain" not in note
+
+
 def test_inherent_impls_replace_only_what_they_redefine(kernel):
     ok(kernel, "struct Counter { n: u64 }")
     ok(kernel, "impl Counter { fn new() -> Counter { Counter { n: 1 } } }")

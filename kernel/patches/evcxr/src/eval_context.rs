@@ -1789,6 +1789,9 @@ impl ContextState {
             .get(&key)
             .is_some_and(|old| old.code_string() != block.code_string());
         self.items_by_name.insert(key.clone(), block);
+        if changed && !defines_type {
+            self.note_values_with_old_code(&key);
+        }
         if !(defines_type && changed) {
             return;
         }
@@ -1808,6 +1811,29 @@ impl ContextState {
         }
         self.notices
             .push(redefinition::dropped_variables_notice(&dropped));
+    }
+
+    /// PATCH(faultline): a changed impl leaves values built before it with the old code (a
+    /// `Sim` keeps the node factories it was built with): name the kept variables whose type
+    /// mentions a type of the impl's header, so the learner re-runs the cells that build them.
+    fn note_values_with_old_code(&mut self, key: &str) {
+        let Some(header) = key.strip_prefix("impl") else {
+            return;
+        };
+        let mut affected: Vec<String> = self
+            .stored_variable_states
+            .iter()
+            .filter(|(_, v)| {
+                redefinition::type_words(header).any(|word| redefinition::mentions(&v.type_name, word))
+            })
+            .map(|(name, _)| name.clone())
+            .collect();
+        if affected.is_empty() {
+            return;
+        }
+        affected.sort();
+        self.notices
+            .push(redefinition::old_code_notice(key, &affected));
     }
 
     fn attributes_code(&self) -> CodeBlock {

@@ -82,6 +82,14 @@ pub(crate) fn mentions(ty: &str, name: &str) -> bool {
         .any(|word| word == name)
 }
 
+/// The type names in an impl header (`<El> for Peer` → `El`, `Peer`; the trait name too, which
+/// kept values rarely mention): words that start with a capital letter.
+pub(crate) fn type_words(header: &str) -> impl Iterator<Item = &str> {
+    header
+        .split(|c: char| !(c.is_alphanumeric() || c == '_'))
+        .filter(|w| w.starts_with(|c: char| c.is_ascii_uppercase()))
+}
+
 pub(crate) fn item_marker(key: &str) -> String {
     format!("{ITEM_MARKER}{}", key.replace('\n', " "))
 }
@@ -150,6 +158,24 @@ pub(crate) fn dropped_variables_notice(variables: &[String]) -> Notice {
     Notice {
         text,
         variables: variables.to_vec(),
+    }
+}
+
+/// The note shown when an impl changed while values built with the old one are kept.
+pub(crate) fn old_code_notice(key: &str, variables: &[String]) -> Notice {
+    let names: Vec<String> = variables.iter().map(|v| format!("`{v}`")).collect();
+    let text = format!(
+        "note: `{}` changed, but {} built before keep{} the code {} built with: re-run the \
+         cells that build {} to use the new one.",
+        display_key(key),
+        names.join(", "),
+        if names.len() == 1 { "s" } else { "" },
+        if names.len() == 1 { "it was" } else { "they were" },
+        if names.len() == 1 { "it" } else { "them" },
+    );
+    Notice {
+        text,
+        variables: Vec::new(),
     }
 }
 
