@@ -28,7 +28,7 @@
 //! | 05 partial failure | [`ambiguity`] (what a timeout cannot tell apart, causes read from the trace), [`health`] (a load balancer's health checks), [`gc`] (stop-the-world pauses) |
 //! | 07 Byzantine generals | [`vote`]: `generals`, `liar`, `two_faced`, `loyal_agree`, `pick_traitors` |
 //! | 08 clocks | [`ordering`]: `Stamper`, `clock_events`, `misordered`, `concurrent_pairs` |
-//! | 09 CAP | [`cap`]: `kv_store(CapMode)`, `window`, `over_time` |
+//! | 09 CAP | [`cap`]: `kv_store(CapMode)`, `window`, `over_time`, `lost_writes`; [`crdt`]: `counter(Merge)`, a grow-only counter against last-writer-wins |
 //! | 10 retries | [`overload`]: retries against a server that can be overwhelmed, a retry `Budget`; [`breaker`]: `BreakerClient`, `arrivals`, `per_bucket`, `breaker_states` |
 //! | 11 idempotency and sagas | [`payments`]: `payments`, `ledger`; [`saga`]: `saga`, `saga_outcomes` |
 //! | 12 quorums | [`register`]: `Replica`, `QuorumClient`, `stale_reads`; [`quorum`]: `majority`, `quorums_overlap`, `check_quorums` |
@@ -43,6 +43,7 @@ pub mod attacker;
 pub mod availability;
 pub mod breaker;
 pub mod cap;
+pub mod crdt;
 pub mod discovery;
 pub mod gc;
 pub mod geo;
@@ -66,6 +67,9 @@ pub mod prelude {
     pub use crate::breaker::{arrivals, breaker_states, per_bucket, BreakerClient, BreakerState};
     pub use crate::cap::{
         kv_store, lost_writes, over_time, window, Bucket, CapMode, Kv, KvClient, Store,
+    };
+    pub use crate::crdt::{
+        acked_over_time, acknowledged, counted, counter, value_over_time, Merge,
     };
     pub use crate::ordering::{
         clock_events, concurrent_pairs, misordered, Action, ClockEvent, Stamped, Stamper,
