@@ -31,7 +31,7 @@
 //! | 09 CAP | [`cap`]: `kv_store(CapMode)`, `window`, `over_time`, `lost_writes`; [`crdt`]: `counter(Merge)`, a grow-only counter against last-writer-wins |
 //! | 10 retries | [`overload`]: retries against a server that can be overwhelmed, a retry `Budget`; [`breaker`]: `BreakerClient`, `arrivals`, `per_bucket`, `breaker_states` |
 //! | 11 idempotency and sagas | [`payments`]: `payments`, `ledger`; [`saga`]: `saga`, `saga_outcomes` |
-//! | 12 quorums | [`register`]: `Replica`, `QuorumClient`, `stale_reads`; [`quorum`]: `majority`, `quorums_overlap`, `check_quorums` |
+//! | 12 quorums | [`register`]: `Replica`, `QuorumClient`, `stale_reads`; [`quorum`]: `majority`, `quorums_overlap`, `check_quorums`; [`sloppy`]: `hinted_store(QuorumMode)`, sloppy quorums with hinted handoff |
 //!
 //! Every notebook's prose is checked against its output by hidden cells calling [`prose`].
 //!
@@ -58,6 +58,7 @@ pub mod register;
 pub mod route;
 pub mod saga;
 pub mod scaling;
+pub mod sloppy;
 pub mod transport;
 pub mod vote;
 
@@ -79,6 +80,7 @@ pub mod prelude {
     };
     pub use crate::register::{stale_reads, Quorum, QuorumClient, Replica};
     pub use crate::saga::{saga, saga_outcomes, Orchestrator, SagaMsg, SagaOutcomes, StepService};
+    pub use crate::sloppy::{hinted_store, Hinted, QuorumMode};
     pub use crate::vote::{generals, liar, loyal_agree, pick_traitors, two_faced, General, Orders};
     pub use crate::{
         ambiguity, attacker, availability, discovery, gc, geo, health, latency_ladder, overload,
