@@ -523,11 +523,12 @@ pub fn over_time(history: &History, width: Time) -> Vec<Bucket> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use faultline::prelude::*;
 
-    fn cut() -> Faults {
+    /// The notebook's partition, shared with the other replicated stores' tests.
+    pub(crate) fn cut() -> Faults {
         // Replica 0 and its client (3) on one side; 1, 2 and their clients (4, 5) on the other.
         Faults::new()
             .partition_at(secs(3), [vec![0, 3], vec![1, 2, 4, 5]])

@@ -28,10 +28,10 @@
 //! | 05 partial failure | [`ambiguity`] (what a timeout cannot tell apart, causes read from the trace), [`health`] (a load balancer's health checks), [`gc`] (stop-the-world pauses) |
 //! | 07 Byzantine generals | [`vote`]: `generals`, `liar`, `two_faced`, `loyal_agree`, `pick_traitors` |
 //! | 08 clocks | [`ordering`]: `Stamper`, `clock_events`, `misordered`, `concurrent_pairs` |
-//! | 09 CAP | [`cap`]: `kv_store(CapMode)`, `window`, `over_time` |
+//! | 09 CAP | [`cap`]: `kv_store(CapMode)`, `window`, `over_time`, `lost_writes`; [`crdt`]: `counter(Merge)`, a grow-only counter against last-writer-wins |
 //! | 10 retries | [`overload`]: retries against a server that can be overwhelmed, a retry `Budget`; [`breaker`]: `BreakerClient`, `arrivals`, `per_bucket`, `breaker_states` |
 //! | 11 idempotency and sagas | [`payments`]: `payments`, `ledger`; [`saga`]: `saga`, `saga_outcomes` |
-//! | 12 quorums | [`register`]: `Replica`, `QuorumClient`, `stale_reads`; [`quorum`]: `majority`, `quorums_overlap`, `check_quorums` |
+//! | 12 quorums | [`register`]: `Replica`, `QuorumClient`, `stale_reads`; [`quorum`]: `majority`, `quorums_overlap`, `check_quorums`; [`sloppy`]: `hinted_store(QuorumMode)`, sloppy quorums with hinted handoff |
 //!
 //! Every notebook's prose is checked against its output by hidden cells calling [`prose`].
 //!
@@ -43,6 +43,7 @@ pub mod attacker;
 pub mod availability;
 pub mod breaker;
 pub mod cap;
+pub mod crdt;
 pub mod discovery;
 pub mod gc;
 pub mod geo;
@@ -57,6 +58,7 @@ pub mod register;
 pub mod route;
 pub mod saga;
 pub mod scaling;
+pub mod sloppy;
 pub mod transport;
 pub mod vote;
 
@@ -67,6 +69,9 @@ pub mod prelude {
     pub use crate::cap::{
         kv_store, lost_writes, over_time, window, Bucket, CapMode, Kv, KvClient, Store,
     };
+    pub use crate::crdt::{
+        acked_over_time, acknowledged, counted, counter, value_over_time, Merge,
+    };
     pub use crate::ordering::{
         clock_events, concurrent_pairs, misordered, Action, ClockEvent, Stamped, Stamper,
     };
@@ -75,6 +80,7 @@ pub mod prelude {
     };
     pub use crate::register::{stale_reads, Quorum, QuorumClient, Replica};
     pub use crate::saga::{saga, saga_outcomes, Orchestrator, SagaMsg, SagaOutcomes, StepService};
+    pub use crate::sloppy::{hinted_store, Hinted, QuorumMode};
     pub use crate::vote::{generals, liar, loyal_agree, pick_traitors, two_faced, General, Orders};
     pub use crate::{
         ambiguity, attacker, availability, discovery, gc, geo, health, latency_ladder, overload,
