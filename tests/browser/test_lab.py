@@ -117,9 +117,11 @@ def run_all(page, base: str, token: str, name: str, notebook: dict):
     page.locator('.lm-Menu-item[data-command="runmenu:run-all"]').click()
     prompts = page.locator(f"{PANEL} .jp-CodeCell .jp-InputArea-prompt")
     deadline = time.monotonic() + 600
+    # textContent, not innerText: JupyterLab skips rendering cells scrolled out of view, and
+    # their innerText reads empty although they ran.
     while not all(t.strip().startswith("[") and t.strip()[1:2].isdigit()
-                  for t in prompts.all_inner_texts()):
-        assert time.monotonic() < deadline, prompts.all_inner_texts()
+                  for t in prompts.all_text_contents()):
+        assert time.monotonic() < deadline, prompts.all_text_contents()
         time.sleep(0.5)
     expect(kernel_status).to_have_text("Rust (Faultline) | Idle", timeout=120_000)
     return kernel_status
