@@ -208,10 +208,7 @@ impl Workload {
         if self.issued >= self.ops {
             return;
         }
-        let servers = match &self.servers {
-            Some(s) => s.clone(),
-            None => ctx.servers().to_vec(),
-        };
+        let servers = self.servers.as_deref().unwrap_or(ctx.servers());
         let Some(&to) = servers.get(self.target % servers.len().max(1)) else {
             return;
         };

@@ -211,7 +211,8 @@ pub(super) fn downtime(svg: &mut Svg, f: &Frame) {
     }
 }
 
-fn ms(t: &Time) -> String {
+/// A time in ms as the diagram writes it.
+pub(super) fn ms(t: &Time) -> String {
     fmt_value(t.as_ms())
 }
 

@@ -1,5 +1,6 @@
 //! The diagram's text fallback: what was drawn, the outages, and the start of the trace listing.
 
+use super::backdrop::ms;
 use super::frame::Frame;
 use crate::plot::axes::fmt_value;
 use crate::trace::{Fate, NodeId, Trace};
@@ -31,7 +32,6 @@ pub(super) fn text(f: &Frame, title: &str, logs_hidden: usize) -> String {
         );
     }
     t.push('.');
-    let ms = |t: &crate::time::Time| fmt_value(t.as_ms());
     for (a, b, cut) in &f.outages.partitions {
         let label = partition_label(tr, cut);
         let _ = write!(t, "\n  {label} from {} to {} ms", ms(a), ms(b));
