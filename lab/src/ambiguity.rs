@@ -156,7 +156,7 @@ impl Node<Rpc> for CommitServer {
 /// the request lost; the server down before it could reply (crashed before or after its commit
 /// point — [`executed`] says which); the reply lost; or otherwise the reply (or the work) came
 /// after the client stopped waiting. A crash or loss that happened after the timeout is not a
-/// cause: the request was already too slow. Needs a traced run (`run`, not `run_fast`).
+/// cause: the request was already too slow. Needs a traced run (`run`, not `run_untraced`).
 pub fn cause(run: &Run) -> Cause {
     let Some(deadline) = run
         .history

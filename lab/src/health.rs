@@ -109,7 +109,7 @@ mod tests {
         let times: Vec<f64> = (0..200)
             .map(|_| {
                 let crash = ms(r.random_range(60_000..70_000));
-                let run = load_balancer(secs(10), secs(2), 3, crash).run_fast(r.random());
+                let run = load_balancer(secs(10), secs(2), 3, crash).run_untraced(r.random());
                 assert!(
                     run.observed("removed").all(|o| o.at >= crash),
                     "removed while alive"

@@ -180,9 +180,9 @@ mod tests {
 
     #[test]
     fn retries_keep_an_overloaded_server_down_and_a_budget_prevents_it() {
-        let once = herd(1, Jitter::None, None).run_fast(1);
-        let four = herd(4, Jitter::Full, None).run_fast(1);
-        let budget = herd(4, Jitter::Full, Some(Budget::new(10, 5))).run_fast(1);
+        let once = herd(1, Jitter::None, None).run_untraced(1);
+        let four = herd(4, Jitter::Full, None).run_untraced(1);
+        let budget = herd(4, Jitter::Full, Some(Budget::new(10, 5))).run_untraced(1);
         // 600 users a second: the last 2 s hold about 1,200 of them.
         assert!(answered_late(&once) > 1_000, "no retries: back at once");
         assert!(

@@ -367,22 +367,22 @@ mod tests {
     fn overlapping_quorums_never_read_stale_and_small_ones_do() {
         let (mut small, mut big) = ((0, 0), (0, 0));
         for seed in 0..20 {
-            let s = stale_reads(&sim(1, 1, false).run_fast(seed).history);
-            let b = stale_reads(&sim(2, 2, true).run_fast(seed).history);
+            let s = stale_reads(&sim(1, 1, false).run_untraced(seed).history);
+            let b = stale_reads(&sim(2, 2, true).run_untraced(seed).history);
             small = (small.0 + s.0, small.1 + s.1);
             big = (big.0 + b.0, big.1 + b.1);
         }
         assert!(small.0 > 10, "R=W=1 of 3 reads stale values: {small:?}");
         assert_eq!(big.0, 0, "R=W=2 of 3 with repair never does: {big:?}");
         for seed in 0..20 {
-            let run = sim(2, 2, true).run_fast(seed);
+            let run = sim(2, 2, true).run_untraced(seed);
             assert!(
                 run.linearizable().is_ok(),
                 "seed {seed}: {:?}",
                 run.linearizable()
             );
         }
-        let broken = (0..20).filter(|&s| sim(1, 1, false).run_fast(s).linearizable().is_err());
+        let broken = (0..20).filter(|&s| sim(1, 1, false).run_untraced(s).linearizable().is_err());
         assert!(broken.count() > 10, "R=W=1 histories are not linearizable");
         assert!(big.1 > 500);
     }

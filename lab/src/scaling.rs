@@ -231,7 +231,7 @@ mod tests {
         // One worker, 10 ms exponential service: capacity 100 req/s.
         let p50 = |rate| {
             load_test(rate, Delay::exponential(10.0), 1, 1, secs(60))
-                .run_fast(1)
+                .run_untraced(1)
                 .p50()
         };
         let (light, heavy) = (p50(20.0), p50(95.0));

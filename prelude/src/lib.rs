@@ -37,7 +37,7 @@
 //! | shape the network | [`Net`](net::Net) / per link [`Link`](net::Link): `delay` ([`Delay`](net::Delay): constant, uniform, exponential, lognormal, pareto, `plus`), `loss`, `bursty_loss`, `dup`, `reorder`, `fifo`, `bandwidth_mbps`; `link`, `link_both` |
 //! | schedule faults | [`Faults`](faults::Faults): `partition_at`, `partition_after`, `one_way_at`, `heal_at`, `crash_at`, `restart_at`, `pause_at`, `clock` (skew and drift) |
 //! | make a node lie | [`Byzantine`](byzantine::Byzantine): `lie`, `equivocate`, `silent` |
-//! | run | [`Sim::run`](sim::Sim::run) (traced), [`run_fast`](sim::Sim::run_fast), [`try_run`](sim::Sim::try_run) (errors as values), [`check_determinism`](sim::Sim::check_determinism) |
+//! | run | [`Sim::run`](sim::Sim::run) (traced), [`run_untraced`](sim::Sim::run_untraced), [`try_run`](sim::Sim::try_run) (errors as values), [`check_determinism`](sim::Sim::check_determinism) |
 //! | read a run | [`Run`](run::Run): `history`, `observations`, `stats`, `trace()`, `ok_rate`, `p50`, `p99`, `msgs_per_op`, `last`, `fingerprint` |
 //! | check a run | [`check`]: linearizability, invariants, convergence |
 //! | sweep a parameter | [`sweep`](sweep::sweep)`(name, values).trials(n)` (any `Debug` value: numbers, strings, your own enum) then `.simulate(build, measure)` or `.monte_carlo(f)` → [`Table`](table::Table) |

@@ -47,7 +47,7 @@ pub struct Run {
     /// Virtual time when the run stopped.
     pub end: Time,
     pub stopped: Stop,
-    pub stats: Stats,
+    pub counters: Counters,
     /// Every client operation.
     pub history: History,
     /// Every value nodes recorded with `ctx.record`.
@@ -100,7 +100,7 @@ impl Run {
         if self.history.ops.is_empty() {
             f64::NAN
         } else {
-            self.stats.sent as f64 / self.history.ops.len() as f64
+            self.counters.sent as f64 / self.history.ops.len() as f64
         }
     }
 
@@ -123,7 +123,7 @@ impl Run {
         }
         h.update(format!(
             "{:?} {:?} {}",
-            self.stats, self.stopped, self.end.0
+            self.counters, self.stopped, self.end.0
         ));
         format!("{:x}", h.finalize())
     }
@@ -188,7 +188,7 @@ impl Run {
 
 /// Counters of one run.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Stats {
+pub struct Counters {
     /// Events processed.
     pub events: u64,
     /// Messages handed to the network (duplicates not counted).

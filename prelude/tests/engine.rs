@@ -48,8 +48,8 @@ fn pingpong(net: Net) -> Sim<Msg> {
 fn reliable_network_delivers_everything_in_time() {
     let run = pingpong(Net::new().delay(Delay::constant(2.0))).run(1);
     assert_eq!(run.stopped, Stop::Quiet);
-    assert_eq!(run.stats.sent, 200);
-    assert_eq!(run.stats.delivered, 200);
+    assert_eq!(run.counters.sent, 200);
+    assert_eq!(run.counters.delivered, 200);
     assert_eq!(run.observed("pong").count(), 100);
     // Last ping at 1000 ms, pong back 4 ms later.
     assert_eq!(run.end, ms(1004));
@@ -58,7 +58,7 @@ fn reliable_network_delivers_everything_in_time() {
 #[test]
 fn loss_and_duplication_show_in_counters_and_trace() {
     let run = pingpong(Net::new().loss(0.3).dup(0.2)).run(7);
-    let s = &run.stats;
+    let s = &run.counters;
     assert!(s.lost > 20 && s.lost < 100, "{s:?}");
     assert!(s.duplicated > 5, "{s:?}");
     assert_eq!(s.sent + s.duplicated, s.delivered + s.lost);
@@ -83,7 +83,7 @@ fn partition_cuts_and_heal_restores() {
     // Pings 19..=48 are sent while cut (t = 200..=490 ms).
     assert!(!pongs.contains(&25.0));
     assert!(pongs.contains(&10.0) && pongs.contains(&60.0));
-    assert_eq!(run.stats.cut, 30);
+    assert_eq!(run.counters.cut, 30);
     assert_eq!(run.trace().partition_intervals().len(), 1);
 }
 
@@ -91,8 +91,8 @@ fn partition_cuts_and_heal_restores() {
 fn one_way_partition_loses_only_one_direction() {
     let faults = Faults::new().one_way_at(Time::ZERO, [0], [1]);
     let run = pingpong(Net::new()).faults(faults).run(1);
-    assert_eq!(run.stats.delivered, 100, "pings arrive");
-    assert_eq!(run.stats.cut, 100, "pongs are cut");
+    assert_eq!(run.counters.delivered, 100, "pings arrive");
+    assert_eq!(run.counters.cut, 100, "pongs are cut");
 }
 
 #[test]
@@ -132,7 +132,7 @@ fn crash_loses_memory_keeps_storage_and_restart_recovers() {
         Some(40.0),
         "memory restarted from zero"
     );
-    assert_eq!(run.stats.to_crashed, 30);
+    assert_eq!(run.counters.to_crashed, 30);
     assert_eq!(run.trace().down_intervals(0), vec![(ms(305), ms(605))]);
 }
 
@@ -178,7 +178,7 @@ fn time_in_a_state_counts_what_nodes_recorded_and_forgets_it_at_a_crash() {
         .nodes(2, node)
         .faults(faults)
         .until(ms(200));
-    for run in [sim.run(1), sim.run_fast(1)] {
+    for run in [sim.run(1), sim.run_untraced(1)] {
         let leaders = |v: &[Option<f64>]| v.iter().filter(|x| **x == Some(1.0)).count();
         assert_eq!(run.time_where("leader", |v| leaders(v) >= 2), ms(50));
         assert_eq!(run.time_where("leader", |v| leaders(v) == 0), ms(0));
@@ -198,7 +198,7 @@ fn time_in_a_state_counts_what_nodes_recorded_and_forgets_it_at_a_crash() {
 fn pause_delays_but_does_not_lose() {
     let faults = Faults::new().pause_at(ms(100), 0, ms(300));
     let run = pingpong(Net::new()).faults(faults).run(1);
-    assert_eq!(run.stats.delivered, 200, "nothing lost");
+    assert_eq!(run.counters.delivered, 200, "nothing lost");
     let late = run
         .trace()
         .messages
@@ -235,7 +235,7 @@ fn skewed_clocks_are_what_nodes_read() {
 fn delivery_triggered_partition() {
     let faults = Faults::new().partition_after(10, [vec![0], vec![1]]);
     let run = pingpong(Net::new()).faults(faults).run(1);
-    assert_eq!(run.stats.delivered, 10);
+    assert_eq!(run.counters.delivered, 10);
 }
 
 #[test]
@@ -254,7 +254,7 @@ fn byzantine_strategies_rewrite_or_silence() {
         .byzantine(0, Byzantine::silent())
         .run(1);
     assert_eq!(silent.observed("pong").count(), 0);
-    assert_eq!(silent.stats.delivered, 100);
+    assert_eq!(silent.counters.delivered, 100);
 }
 
 #[test]
@@ -304,7 +304,7 @@ fn livelock_stops_at_the_event_limit() {
         .max_events(1_000);
     let run = sim.run(1);
     assert_eq!(run.stopped, Stop::EventLimit);
-    assert_eq!(run.stats.events, 1_000);
+    assert_eq!(run.counters.events, 1_000);
 }
 
 #[test]
@@ -318,11 +318,11 @@ fn zero_delay_livelock_stops_when_time_stops_advancing() {
     let run = sim.run(1);
     assert_eq!(run.stopped, Stop::Stuck);
     assert!(
-        run.stats.events <= faultline::sim::STUCK_EVENTS + 1,
+        run.counters.events <= faultline::sim::STUCK_EVENTS + 1,
         "{}",
-        run.stats.events
+        run.counters.events
     );
-    let warning = run.stopped.warning(run.stats.events).unwrap();
+    let warning = run.stopped.warning(run.counters.events).unwrap();
     assert!(warning.contains("zero delays"), "{warning}");
 }
 

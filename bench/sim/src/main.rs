@@ -94,7 +94,7 @@ fn main() {
     if let Some(what) = only.as_deref().and_then(|o| o.strip_prefix("once-")) {
         // One run of one side, for instruction-level profiling (valgrind --tool=callgrind).
         let events = match what {
-            "api" => api_sim(10, 20_000).run_fast(1).stats.events,
+            "api" => api_sim(10, 20_000).run_untraced(1).counters.events,
             _ => inlined::run(10, 20_000, 1),
         };
         println!("{what}: {events} events");
@@ -119,7 +119,7 @@ fn main() {
             // Interleaved repetitions, so background load hits both sides alike.
             let (mut apis, mut raws, mut events, mut raw_events) = (vec![], vec![], 0, 0);
             for _ in 0..reps {
-                let (a, e) = rate(1, || sim.run_fast(1).stats.events);
+                let (a, e) = rate(1, || sim.run_untraced(1).counters.events);
                 let (r, re) = rate(1, || inlined::run(nodes, pings, 1));
                 apis.push(a);
                 raws.push(r);
@@ -148,13 +148,13 @@ fn main() {
                 })
             })
             .until(ms(500));
-        let run = flood.run_fast(1);
+        let run = flood.run_untraced(1);
         let after = peak_rss_kib();
         println!(
             "{} messages in flight at once: peak RSS grew {:.1} MiB = {:.0} bytes per message",
-            run.stats.sent,
+            run.counters.sent,
             (after - before) as f64 / 1024.0,
-            (after - before) as f64 * 1024.0 / run.stats.sent as f64
+            (after - before) as f64 * 1024.0 / run.counters.sent as f64
         );
     }
     if want("turmoil") {

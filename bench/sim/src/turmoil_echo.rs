@@ -65,7 +65,7 @@ pub fn faultline(clients: usize, rounds: u32, (min_ms, max_ms): (u64, u64)) -> u
             .on_start(|_, ctx| ctx.send(0, Echo::Ping))
         })
         .until(Time::MAX);
-    let run = sim.run_fast(1);
-    assert_eq!(run.stats.delivered, 2 * clients as u64 * rounds as u64);
-    run.stats.delivered
+    let run = sim.run_untraced(1);
+    assert_eq!(run.counters.delivered, 2 * clients as u64 * rounds as u64);
+    run.counters.delivered
 }

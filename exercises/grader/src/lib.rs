@@ -113,7 +113,7 @@ pub(crate) fn simulate<M: Clone + std::fmt::Debug + 'static>(
     let run = if traced {
         sim.run(seed)
     } else {
-        sim.run_fast(seed)
+        sim.run_untraced(seed)
     };
     if traced {
         lock(&TRACES).push(run.trace().to_string());

@@ -205,7 +205,11 @@ mod tests {
         // Only C fails 10%: 10% of calls fail. Every hop fails 10%: 1 - 0.9³ = 27.1%.
         let only_c = [Hop::new(0.0, 1.0), Hop::new(0.0, 1.0), Hop::new(0.1, 1.0)];
         let all = [Hop::new(0.1, 1.0), Hop::new(0.1, 1.0), Hop::new(0.1, 1.0)];
-        let fail = |hops: &[Hop]| 1.0 - call_chain(Net::new(), hops, 20_000).run_fast(1).ok_rate();
+        let fail = |hops: &[Hop]| {
+            1.0 - call_chain(Net::new(), hops, 20_000)
+                .run_untraced(1)
+                .ok_rate()
+        };
         assert!((fail(&only_c) - 0.10).abs() < 0.01);
         assert!((fail(&all) - 0.271).abs() < 0.015);
     }
@@ -215,7 +219,7 @@ mod tests {
         let leaf = Hop::new(0.0, 0.0).work(Delay::lognormal(5.0, 0.8));
         let p99 = |w| {
             fan_out(Net::new(), Hop::new(0.0, 0.0), leaf.clone(), w, 2_000)
-                .run_fast(1)
+                .run_untraced(1)
                 .p50()
         };
         assert!(

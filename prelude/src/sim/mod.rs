@@ -79,7 +79,7 @@ impl std::error::Error for Nondeterminism {}
 ///     .client(|_| FnNode::new(0, |pongs: &mut u32, _ctx: &mut Ctx<Msg>, _, _| *pongs += 1)
 ///         .on_start(|_, ctx| for _ in 0..10 { ctx.send(0, Msg::Ping) }));
 /// let run = sim.run(42);
-/// assert_eq!(run.stats.sent, 10 + run.stats.delivered / 2 + run.stats.delivered % 2);
+/// assert_eq!(run.counters.sent, 10 + run.counters.delivered / 2 + run.counters.delivered % 2);
 /// ```
 pub struct Sim<M> {
     net: Net,
@@ -312,7 +312,7 @@ impl<M: Clone + Debug + 'static> Sim<M> {
     pub fn try_run(&self, seed: u64) -> Result<Run, SimError> {
         let run = self.prepare()?.run(seed, true);
         // The one run a learner looks at: say why it ended early (sweeps keep quiet).
-        if let Some(warning) = run.stopped.warning(run.stats.events) {
+        if let Some(warning) = run.stopped.warning(run.counters.events) {
             eprintln!("{warning}");
         }
         Ok(run)
@@ -343,7 +343,7 @@ impl<M: Clone + Debug + 'static> Sim<M> {
 
     /// Runs once with `seed` without recording a trace (what sweeps do: much faster).
     #[track_caller]
-    pub fn run_fast(&self, seed: u64) -> Run {
+    pub fn run_untraced(&self, seed: u64) -> Run {
         match self.prepare() {
             Ok(p) => p.run(seed, false),
             Err(e) => panic!("{e}"),
@@ -394,7 +394,7 @@ impl<M: Clone + Debug + 'static> Prepared<M> {
                 w.now = self.until;
                 break Stop::TimeLimit;
             }
-            if w.stats.events >= self.max_events {
+            if w.counters.events >= self.max_events {
                 break Stop::EventLimit;
             }
             at_instant = match at_instant {

@@ -11,7 +11,7 @@ use crate::history::History;
 use crate::net::NetRt;
 use crate::node::{Ctx, Node, Observation, Out, Storage, TimerId};
 use crate::rng::{stream, Rng, Stream};
-use crate::run::{Run, Stats, Stop};
+use crate::run::{Counters, Run, Stop};
 use crate::time::Time;
 use crate::trace::{DropReason, EventKind, Fate, MsgId, MsgRecord, NodeId, Trace, TraceEvent};
 use std::cmp::Ordering;
@@ -136,7 +136,7 @@ pub(crate) struct World<M> {
     /// When each crashed node went down (kept untraced too: state timelines need it).
     down_since: Vec<Option<Time>>,
     downtime: Vec<(NodeId, Time, Time)>,
-    pub stats: Stats,
+    pub counters: Counters,
     out: Vec<Out<M>>,
 }
 
@@ -189,7 +189,7 @@ impl<M: Clone + Debug + 'static> World<M> {
             trace,
             down_since: vec![None; n],
             downtime: Vec::new(),
-            stats: Stats::default(),
+            counters: Counters::default(),
             out: Vec::new(),
             cast,
         };
@@ -219,7 +219,7 @@ impl<M: Clone + Debug + 'static> World<M> {
     /// Processes one event whose time has come.
     pub fn step(&mut self, e: Entry<M>) {
         self.now = self.now.max(e.at);
-        self.stats.events += 1;
+        self.counters.events += 1;
         match e.ev {
             Ev::Start(node) => {
                 let node = node as NodeId;
@@ -230,10 +230,10 @@ impl<M: Clone + Debug + 'static> World<M> {
             Ev::Deliver { from, to, msg, id } => {
                 let (from, to, mid) = (from as NodeId, to as NodeId, id as MsgId);
                 if self.cuts.blocked(from, to) {
-                    self.stats.cut += 1;
+                    self.counters.cut += 1;
                     self.set_fate(mid, Fate::Dropped(self.now, DropReason::Partition));
                 } else if !self.alive[to] {
-                    self.stats.to_crashed += 1;
+                    self.counters.to_crashed += 1;
                     self.set_fate(mid, Fate::Dropped(self.now, DropReason::Crashed));
                 } else if self.paused_until[to] > self.now {
                     let resume = self.paused_until[to];
@@ -245,7 +245,7 @@ impl<M: Clone + Debug + 'static> World<M> {
                     };
                     self.schedule(resume, ev);
                 } else {
-                    self.stats.delivered += 1;
+                    self.counters.delivered += 1;
                     self.set_fate(mid, Fate::Delivered(self.now));
                     self.call(to, |n, ctx| n.on_message(ctx, from, msg));
                     if !self.by_deliveries.is_empty() {
@@ -266,7 +266,7 @@ impl<M: Clone + Debug + 'static> World<M> {
                     self.schedule(resume, Ev::Timer { node, id, tag });
                     return;
                 }
-                self.stats.timers += 1;
+                self.counters.timers += 1;
                 if self.trace.is_some() {
                     self.note(Some(node_id), EventKind::Timer { tag });
                 }
@@ -278,7 +278,7 @@ impl<M: Clone + Debug + 'static> World<M> {
 
     fn fire_delivery_faults(&mut self) {
         while let Some(&(k, i)) = self.by_deliveries.last() {
-            if self.stats.delivered < k {
+            if self.counters.delivered < k {
                 break;
             }
             self.by_deliveries.pop();
@@ -426,7 +426,7 @@ impl<M: Clone + Debug + 'static> World<M> {
 
     fn send(&mut self, from: NodeId, to: NodeId, msg: M, bytes: usize) {
         if to >= self.nodes.len() {
-            self.stats.misaddressed += 1;
+            self.counters.misaddressed += 1;
             self.note(
                 Some(from),
                 EventKind::Log {
@@ -435,10 +435,10 @@ impl<M: Clone + Debug + 'static> World<M> {
             );
             return;
         }
-        self.stats.sent += 1;
+        self.counters.sent += 1;
         let id = self.record_msg(from, to, &msg, None);
         if self.cuts.blocked(from, to) {
-            self.stats.cut += 1;
+            self.counters.cut += 1;
             self.set_fate(id, Fate::Dropped(self.now, DropReason::Partition));
             return;
         }
@@ -451,12 +451,12 @@ impl<M: Clone + Debug + 'static> World<M> {
         };
         match verdict.arrive {
             None => {
-                self.stats.lost += 1;
+                self.counters.lost += 1;
                 self.set_fate(id, Fate::Dropped(self.now, DropReason::Loss));
             }
             Some(at) => {
                 if let Some(dup_at) = verdict.duplicate {
-                    self.stats.duplicated += 1;
+                    self.counters.duplicated += 1;
                     let dup = self.record_msg(from, to, &msg, Some(id));
                     let ev = Ev::Deliver {
                         from: from as u32,
@@ -479,7 +479,7 @@ impl<M: Clone + Debug + 'static> World<M> {
 
     /// Marks a message the explorer chose to lose.
     pub fn lose(&mut self, id: MsgId) {
-        self.stats.lost += 1;
+        self.counters.lost += 1;
         self.set_fate(id, Fate::Dropped(self.now, DropReason::Loss));
     }
 
@@ -505,7 +505,7 @@ impl<M: Clone + Debug + 'static> World<M> {
             end: self.now,
             downtime: self.downtime,
             stopped,
-            stats: self.stats,
+            counters: self.counters,
             history: self.history,
             observations: self.observations,
             trace: self.trace,
