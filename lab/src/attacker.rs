@@ -154,11 +154,11 @@ pub struct Attacker {
 }
 
 impl Attacker {
-    pub fn new(to: NodeId, replay: f64, tamper: f64) -> Attacker {
+    fn new(to: NodeId, replay: f64, tamper: f64) -> Attacker {
         Attacker {
             to,
-            replay: replay.clamp(0.0, 1.0),
-            tamper: tamper.clamp(0.0, 1.0),
+            replay,
+            tamper,
             held: Vec::new(),
             next_tag: 0,
         }
@@ -198,15 +198,73 @@ impl Node<Transfer> for Attacker {
     }
 }
 
-/// The whole scene: a payer sending `transfers` through an attacker (replaying and tampering
-/// with the given probabilities) to a bank defended by `defence`. Nodes: bank 0, attacker 1,
-/// payer 2.
-pub fn wire_attack(transfers: u64, replay: f64, tamper: f64, defence: Defence) -> Sim<Transfer> {
-    Sim::new(Net::new().delay(Delay::uniform(1.0, 20.0)))
-        .node(move |_| Bank::new(defence))
-        .node(move |_| Attacker::new(0, replay, tamper))
-        .client(move |_| Payer::new(transfers, 1))
-        .names(["bank", "attacker", "payer"])
+/// The whole scene, configured with chained calls and turned into a [`Sim`]: a payer sending
+/// transfers through an attacker to a bank. Nodes: bank 0, attacker 1, payer 2.
+#[derive(Clone, Debug)]
+pub struct WireAttack {
+    transfers: u64,
+    replay: f64,
+    tamper: f64,
+    defence: Defence,
+}
+
+impl Default for WireAttack {
+    fn default() -> Self {
+        WireAttack::new()
+    }
+}
+
+impl WireAttack {
+    /// 100 transfers, an attacker that only forwards, a bank with no defence.
+    pub fn new() -> WireAttack {
+        WireAttack {
+            transfers: 100,
+            replay: 0.0,
+            tamper: 0.0,
+            defence: Defence::None,
+        }
+    }
+
+    /// Honest transfers the payer sends.
+    pub fn transfers(mut self, n: u64) -> Self {
+        self.transfers = n;
+        self
+    }
+
+    /// Probability that the attacker replays a message 100 ms later.
+    pub fn replay(mut self, p: f64) -> Self {
+        self.replay = p;
+        self
+    }
+
+    /// Probability that the attacker sends a tampered copy to its own account.
+    pub fn tamper(mut self, p: f64) -> Self {
+        self.tamper = p;
+        self
+    }
+
+    /// What the bank checks.
+    pub fn defence(mut self, d: Defence) -> Self {
+        self.defence = d;
+        self
+    }
+
+    /// The simulation. Panics, naming it, on a probability outside `0.0..=1.0`.
+    #[track_caller]
+    pub fn sim(&self) -> Sim<Transfer> {
+        crate::setup::probabilities(&[("replay", self.replay), ("tamper", self.tamper)]);
+        let WireAttack {
+            transfers,
+            replay,
+            tamper,
+            defence,
+        } = *self;
+        Sim::new(Net::new().delay(Delay::uniform(1.0, 20.0)))
+            .node(move |_| Bank::new(defence))
+            .node(move |_| Attacker::new(0, replay, tamper))
+            .client(move |_| Payer::new(transfers, 1))
+            .names(["bank", "attacker", "payer"])
+    }
 }
 
 /// Forged or replayed transfers the bank accepted in `run`.
@@ -225,8 +283,17 @@ mod tests {
 
     #[test]
     fn each_defence_closes_one_hole() {
-        let forged = |d| forged_accepted(&wire_attack(200, 0.2, 0.2, d).run(1));
-        let legit = |d| legit_accepted(&wire_attack(200, 0.2, 0.2, d).run(1));
+        let run = |d| {
+            WireAttack::new()
+                .transfers(200)
+                .replay(0.2)
+                .tamper(0.2)
+                .defence(d)
+                .sim()
+                .run(1)
+        };
+        let forged = |d| forged_accepted(&run(d));
+        let legit = |d| legit_accepted(&run(d));
         assert!(forged(Defence::None) > 50);
         let mac_only = forged(Defence::Mac);
         assert!(

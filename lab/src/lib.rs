@@ -29,8 +29,8 @@
 //! | 07 Byzantine generals | [`vote`]: `generals`, `liar`, `two_faced`, `loyal_agree`, `pick_traitors` |
 //! | 08 clocks | [`ordering`]: `Stamper`, `clock_events`, `misordered`, `concurrent_pairs` |
 //! | 09 CAP | [`cap`]: `kv_store(CapMode)`, `window`, `over_time`, `lost_writes`; [`crdt`]: `counter(Merge)`, a grow-only counter against last-writer-wins |
-//! | 10 retries | [`overload`]: retries against a server that can be overwhelmed, a retry `Budget`; [`breaker`]: `BreakerClient`, `arrivals`, `per_bucket`, `breaker_states` |
-//! | 11 idempotency and sagas | [`payments`]: `payments`, `ledger`; [`saga`]: `saga`, `saga_outcomes` |
+//! | 10 retries | [`overload`]: `Herd`, retries against a server that can be overwhelmed, a retry `Budget`; [`breaker`]: `BreakerClient`, `arrivals`, `per_bucket`, `breaker_states` |
+//! | 11 idempotency and sagas | [`payments`]: `Payments`, `ledger`; [`saga`]: `Saga`, `saga_outcomes` |
 //! | 12 quorums | [`register`]: `Replica`, `QuorumClient`, `stale_reads`; [`quorum`]: `majority`, `quorums_overlap`, `check_quorums`; [`sloppy`]: `hinted_store(QuorumMode)`, sloppy quorums with hinted handoff |
 //!
 //! Every notebook's prose is checked against its output by hidden cells calling [`prose`].
@@ -58,6 +58,7 @@ pub mod register;
 pub mod route;
 pub mod saga;
 pub mod scaling;
+mod setup;
 pub mod sloppy;
 pub mod transport;
 pub mod vote;
@@ -76,10 +77,10 @@ pub mod prelude {
         clock_events, concurrent_pairs, misordered, Action, ClockEvent, Stamped, Stamper,
     };
     pub use crate::payments::{
-        ledger, payments, CardNetwork, Ledger, Pay, PaymentService, Shopper,
+        ledger, CardNetwork, Ledger, Pay, PaymentService, Payments, Shopper,
     };
     pub use crate::register::{stale_reads, Quorum, QuorumClient, Replica};
-    pub use crate::saga::{saga, saga_outcomes, Orchestrator, SagaMsg, SagaOutcomes, StepService};
+    pub use crate::saga::{saga_outcomes, Orchestrator, Saga, SagaMsg, SagaOutcomes, StepService};
     pub use crate::sloppy::{hinted_store, Hinted, QuorumMode};
     pub use crate::vote::{generals, liar, loyal_agree, pick_traitors, two_faced, General, Orders};
     pub use crate::{

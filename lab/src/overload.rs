@@ -76,7 +76,7 @@ pub struct HerdClient {
 }
 
 impl HerdClient {
-    pub fn new(per_sec: f64, attempts: u32, jitter: Jitter, budget: Option<Budget>) -> HerdClient {
+    fn new(per_sec: f64, attempts: u32, jitter: Jitter, budget: Option<Budget>) -> HerdClient {
         HerdClient {
             per_sec,
             attempts: attempts.max(1),
@@ -157,15 +157,94 @@ impl Node<Rpc> for HerdClient {
     }
 }
 
-/// Ten [`HerdClient`]s, 600 users a second in all, against one [`QueueServer`] (1 ms per
-/// request, one at a time: 60% busy) over a 1–10 ms network; the server crashes at 1 s and
-/// comes back at 3 s. Runs 8 s.
-pub fn herd(attempts: u32, jitter: Jitter, budget: Option<Budget>) -> Sim<Rpc> {
-    Sim::new(Net::new().delay(Delay::uniform(1.0, 10.0)))
-        .node(|_| QueueServer::new(Delay::constant(1.0)))
-        .clients(10, move |_| HerdClient::new(60.0, attempts, jitter, budget))
-        .faults(Faults::new().crash_at(secs(1), 0).restart_at(secs(3), 0))
-        .until(secs(8))
+/// The herd, configured with chained calls and turned into a [`Sim`]: ten [`HerdClient`]s
+/// against one [`QueueServer`] (1 ms per request, one at a time) over a 1–10 ms network; the
+/// server crashes at 1 s and comes back at 3 s. Runs 8 s.
+///
+/// ```
+/// # use faultline_lab::overload::{Budget, Herd};
+/// # use faultline::blocks::retry::Jitter;
+/// let sim = Herd::new().tries(4).jitter(Jitter::Full).budget(Budget::new(10, 5)).sim();
+/// ```
+#[derive(Clone, Debug)]
+pub struct Herd {
+    per_sec: f64,
+    tries: u32,
+    jitter: Jitter,
+    budget: Option<Budget>,
+}
+
+impl Default for Herd {
+    fn default() -> Self {
+        Herd::new()
+    }
+}
+
+impl Herd {
+    /// 600 users a second (the server is 60% busy), 4 tries per request, no jitter, no budget.
+    pub fn new() -> Herd {
+        Herd {
+            per_sec: 600.0,
+            tries: 4,
+            jitter: Jitter::None,
+            budget: None,
+        }
+    }
+
+    /// Users arriving per second, over all ten clients.
+    pub fn users_per_sec(mut self, rate: f64) -> Self {
+        self.per_sec = rate;
+        self
+    }
+
+    /// Tries per request (1: never retry).
+    pub fn tries(mut self, n: u32) -> Self {
+        self.tries = n;
+        self
+    }
+
+    /// Randomness added to the backoff between tries.
+    pub fn jitter(mut self, j: Jitter) -> Self {
+        self.jitter = j;
+        self
+    }
+
+    /// A retry budget shared by each client's requests (`None`: retry freely).
+    pub fn budget(mut self, b: impl Into<Option<Budget>>) -> Self {
+        self.budget = b.into();
+        self
+    }
+
+    /// The simulation. Panics, naming it, on a rate that is not a finite number ≥ 0 or on
+    /// 0 tries.
+    #[track_caller]
+    pub fn sim(&self) -> Sim<Rpc> {
+        let mut wrong = Vec::new();
+        if !(self.per_sec.is_finite() && self.per_sec >= 0.0) {
+            wrong.push((
+                "users_per_sec",
+                self.per_sec.to_string(),
+                "a finite number >= 0",
+            ));
+        }
+        if self.tries == 0 {
+            wrong.push(("tries", "0".to_string(), "1 or more (1: never retry)"));
+        }
+        crate::setup::reject(&wrong);
+        let Herd {
+            per_sec,
+            tries,
+            jitter,
+            budget,
+        } = *self;
+        Sim::new(Net::new().delay(Delay::uniform(1.0, 10.0)))
+            .node(|_| QueueServer::new(Delay::constant(1.0)))
+            .clients(10, move |_| {
+                HerdClient::new(per_sec / 10.0, tries, jitter, budget)
+            })
+            .faults(Faults::new().crash_at(secs(1), 0).restart_at(secs(3), 0))
+            .until(secs(8))
+    }
 }
 
 #[cfg(test)]
@@ -180,9 +259,13 @@ mod tests {
 
     #[test]
     fn retries_keep_an_overloaded_server_down_and_a_budget_prevents_it() {
-        let once = herd(1, Jitter::None, None).run_untraced(1);
-        let four = herd(4, Jitter::Full, None).run_untraced(1);
-        let budget = herd(4, Jitter::Full, Some(Budget::new(10, 5))).run_untraced(1);
+        let once = Herd::new().tries(1).sim().run_untraced(1);
+        let four = Herd::new().jitter(Jitter::Full).sim().run_untraced(1);
+        let budget = Herd::new()
+            .jitter(Jitter::Full)
+            .budget(Budget::new(10, 5))
+            .sim()
+            .run_untraced(1);
         // 600 users a second: the last 2 s hold about 1,200 of them.
         assert!(answered_late(&once) > 1_000, "no retries: back at once");
         assert!(

@@ -4,7 +4,7 @@
 //! service asks the card network to charge the card, then writes the payment to its own
 //! database and answers. Two things can go wrong between the charge and the answer: the answer
 //! is lost, or the service crashes after the card was charged but before it wrote anything down
-//! (with probability `crash` per charge; it forgets that request, and only that one). Either
+//! (with probability [`Payments::crash`] per charge; it forgets that request, and only that one). Either
 //! way the shopper retries, and the retry charges the card again — unless the service passes an
 //! idempotency key (the order id) and the card network answers a repeated key with the result
 //! it already gave instead of charging twice.
@@ -62,12 +62,10 @@ pub struct PaymentService {
 }
 
 impl PaymentService {
-    /// `keys`: send the order id as an idempotency key; `crash`: probability of crashing between
-    /// the charge and writing it down.
-    pub fn new(keys: bool, crash: f64) -> PaymentService {
+    fn new(keys: bool, crash: f64) -> PaymentService {
         PaymentService {
             keys,
-            crash: crash.clamp(0.0, 1.0),
+            crash,
             waiting: BTreeMap::new(),
         }
     }
@@ -196,17 +194,91 @@ impl Node<Pay> for Shopper {
     }
 }
 
-/// Service (node 0), card network (node 1) and one shopper paying for `orders` orders, on a
-/// network losing each message with probability `loss` (1–5 ms delays).
-pub fn payments(keys: bool, crash: f64, loss: f64, orders: u64) -> Sim<Pay> {
-    let net = Net::new()
-        .delay(faultline::net::Delay::uniform(1.0, 5.0))
-        .loss(loss);
-    Sim::new(net)
-        .node(move |_| PaymentService::new(keys, crash))
-        .node(|_| CardNetwork::default())
-        .client(move |_| Shopper::new(orders))
-        .names(["service", "card network", "shopper"])
+/// The shop, configured with chained calls and turned into a [`Sim`]: service (node 0), card
+/// network (node 1) and one shopper, over a 1–5 ms network.
+///
+/// ```
+/// # use faultline_lab::payments::{ledger, Payments};
+/// let run = Payments::new().orders(20).loss(0.1).idempotency_keys(true).sim().run(1);
+/// assert_eq!(ledger(&run).duplicates, 0);
+/// ```
+#[derive(Clone, Debug)]
+pub struct Payments {
+    keys: bool,
+    crash: f64,
+    loss: f64,
+    orders: u64,
+    tries: u32,
+}
+
+impl Default for Payments {
+    fn default() -> Self {
+        Payments::new()
+    }
+}
+
+impl Payments {
+    /// One order, no idempotency keys, no crashes, no loss; the shopper tries 4 times.
+    pub fn new() -> Payments {
+        Payments {
+            keys: false,
+            crash: 0.0,
+            loss: 0.0,
+            orders: 1,
+            tries: 4,
+        }
+    }
+
+    /// Whether the service sends the order id to the card network as an idempotency key.
+    pub fn idempotency_keys(mut self, on: bool) -> Self {
+        self.keys = on;
+        self
+    }
+
+    /// Probability that the service crashes after a charge, before writing it down.
+    pub fn crash(mut self, p: f64) -> Self {
+        self.crash = p;
+        self
+    }
+
+    /// Probability that any message is lost.
+    pub fn loss(mut self, p: f64) -> Self {
+        self.loss = p;
+        self
+    }
+
+    /// Orders the shopper pays for, one after another.
+    pub fn orders(mut self, n: u64) -> Self {
+        self.orders = n;
+        self
+    }
+
+    /// Tries per order (1: the shopper never retries).
+    pub fn shopper_tries(mut self, n: u32) -> Self {
+        self.tries = n;
+        self
+    }
+
+    /// The simulation. Panics, naming it, on a probability outside `0.0..=1.0`.
+    #[track_caller]
+    pub fn sim(&self) -> Sim<Pay> {
+        crate::setup::probabilities(&[("crash", self.crash), ("loss", self.loss)]);
+        let net = Net::new()
+            .delay(faultline::net::Delay::uniform(1.0, 5.0))
+            .loss(self.loss);
+        let Payments {
+            keys,
+            crash,
+            orders,
+            tries,
+            ..
+        } = *self;
+        Sim::new(net)
+            .node(move |_| PaymentService::new(keys, crash))
+            .node(|_| CardNetwork::default())
+            .client(move |_| Shopper::new(orders).attempts(tries))
+            .names(["service", "card network", "shopper"])
+    }
 }
 
 /// What happened to the money in one run.
@@ -244,7 +316,7 @@ mod tests {
 
     #[test]
     fn a_perfect_network_charges_once() {
-        let l = ledger(&payments(false, 0.0, 0.0, 50).run(1));
+        let l = ledger(&Payments::new().orders(50).sim().run(1));
         assert_eq!(
             l,
             Ledger {
@@ -259,8 +331,23 @@ mod tests {
 
     #[test]
     fn retries_double_charge_without_keys_and_never_with_them() {
-        let naive = ledger(&payments(false, 0.05, 0.1, 300).run(2));
-        let keyed = ledger(&payments(true, 0.05, 0.1, 300).run(2));
+        let naive = ledger(
+            &Payments::new()
+                .crash(0.05)
+                .loss(0.1)
+                .orders(300)
+                .sim()
+                .run(2),
+        );
+        let keyed = ledger(
+            &Payments::new()
+                .idempotency_keys(true)
+                .crash(0.05)
+                .loss(0.1)
+                .orders(300)
+                .sim()
+                .run(2),
+        );
         assert!(naive.duplicates > 20, "{naive:?}");
         assert_eq!(keyed.duplicates, 0, "{keyed:?}");
         assert!(keyed.confirmed > 290, "{keyed:?}");

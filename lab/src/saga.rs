@@ -3,7 +3,7 @@
 //! either stops where it is, or (with compensation) undoes every earlier step in reverse order.
 //!
 //! Servers 0, 1, 2 are the steps; the client is the orchestrator. A step refuses with
-//! probability `fail` (out of stock, card declined: a definite "no" with no effect). Every
+//! probability [`Saga::refusals`] (out of stock, card declined: a definite "no" with no effect). Every
 //! request is retried on timeout, so services apply each (order, step) at most once and answer
 //! repeats with their first answer; an undo of something never done is a harmless no-op. That
 //! is what makes retrying and compensating safe.
@@ -53,9 +53,9 @@ pub struct StepService {
 }
 
 impl StepService {
-    pub fn new(fail: f64) -> StepService {
+    fn new(fail: f64) -> StepService {
         StepService {
-            fail: fail.clamp(0.0, 1.0),
+            fail,
             answers: BTreeMap::new(),
         }
     }
@@ -114,7 +114,7 @@ pub struct Orchestrator {
 
 impl Orchestrator {
     /// 4 tries per forward step, 50 ms timeout; compensation on or off.
-    pub fn new(orders: u64, compensate: bool) -> Orchestrator {
+    fn new(orders: u64, compensate: bool) -> Orchestrator {
         Orchestrator {
             orders,
             compensate,
@@ -248,15 +248,74 @@ impl Node<SagaMsg> for Orchestrator {
     }
 }
 
-/// Three step services refusing with probability `fail`, an orchestrator running `orders`
-/// orders with or without compensation, on a network losing `loss` of messages (1–5 ms).
-pub fn saga(orders: u64, compensate: bool, fail: f64, loss: f64) -> Sim<SagaMsg> {
-    let net = Net::new().delay(Delay::uniform(1.0, 5.0)).loss(loss);
-    Sim::new(net)
-        .nodes(3, move |_| StepService::new(fail))
-        .client(move |_| Orchestrator::new(orders, compensate))
-        .names(["stock", "payment", "courier", "orchestrator"])
-        .until(faultline::time::secs(600))
+/// The order pipeline, configured with chained calls and turned into a [`Sim`]: three step
+/// services (stock, payment, courier) and an orchestrator, over a 1–5 ms network.
+#[derive(Clone, Debug)]
+pub struct Saga {
+    orders: u64,
+    compensate: bool,
+    refusals: f64,
+    loss: f64,
+}
+
+impl Default for Saga {
+    fn default() -> Self {
+        Saga::new()
+    }
+}
+
+impl Saga {
+    /// 100 orders, no compensation, steps that never refuse, no loss.
+    pub fn new() -> Saga {
+        Saga {
+            orders: 100,
+            compensate: false,
+            refusals: 0.0,
+            loss: 0.0,
+        }
+    }
+
+    /// Orders run one after another.
+    pub fn orders(mut self, n: u64) -> Self {
+        self.orders = n;
+        self
+    }
+
+    /// Whether a failed step makes the orchestrator undo the steps already done.
+    pub fn compensate(mut self, on: bool) -> Self {
+        self.compensate = on;
+        self
+    }
+
+    /// Probability that a step service refuses an order (out of stock, card declined).
+    pub fn refusals(mut self, p: f64) -> Self {
+        self.refusals = p;
+        self
+    }
+
+    /// Probability that any message is lost.
+    pub fn loss(mut self, p: f64) -> Self {
+        self.loss = p;
+        self
+    }
+
+    /// The simulation (runs up to 600 s). Panics, naming it, on a probability outside
+    /// `0.0..=1.0`.
+    #[track_caller]
+    pub fn sim(&self) -> Sim<SagaMsg> {
+        crate::setup::probabilities(&[("refusals", self.refusals), ("loss", self.loss)]);
+        let Saga {
+            orders,
+            compensate,
+            refusals,
+            loss,
+        } = *self;
+        Sim::new(Net::new().delay(Delay::uniform(1.0, 5.0)).loss(loss))
+            .nodes(3, move |_| StepService::new(refusals))
+            .client(move |_| Orchestrator::new(orders, compensate))
+            .names(["stock", "payment", "courier", "orchestrator"])
+            .until(faultline::time::secs(600))
+    }
 }
 
 /// How the orders of a run ended, judged by what the services really did.
@@ -301,14 +360,29 @@ mod tests {
 
     #[test]
     fn without_failures_every_order_completes() {
-        let o = saga_outcomes(&saga(50, false, 0.0, 0.0).run(1));
+        let o = saga_outcomes(&Saga::new().orders(50).sim().run(1));
         assert_eq!(o.completed, 50);
     }
 
     #[test]
     fn compensation_leaves_nothing_half_done() {
-        let without = saga_outcomes(&saga(300, false, 0.1, 0.05).run(2));
-        let with = saga_outcomes(&saga(300, true, 0.1, 0.05).run(2));
+        let without = saga_outcomes(
+            &Saga::new()
+                .orders(300)
+                .refusals(0.1)
+                .loss(0.05)
+                .sim()
+                .run(2),
+        );
+        let with = saga_outcomes(
+            &Saga::new()
+                .orders(300)
+                .compensate(true)
+                .refusals(0.1)
+                .loss(0.05)
+                .sim()
+                .run(2),
+        );
         assert!(without.inconsistent > 30, "{without:?}");
         assert_eq!(with.inconsistent, 0, "{with:?}");
         assert_eq!(with.completed + with.aborted, 300);
