@@ -38,8 +38,8 @@
 //! | schedule faults | [`Faults`](faults::Faults): `partition_at`, `partition_after`, `one_way_at`, `heal_at`, `crash_at`, `restart_at`, `pause_at`, `clock` (skew and drift) |
 //! | make a node lie | [`Byzantine`](byzantine::Byzantine): `lie`, `equivocate`, `silent` |
 //! | run | [`Sim::run`](sim::Sim::run) (traced), [`run_untraced`](sim::Sim::run_untraced), [`try_run`](sim::Sim::try_run) (errors as values), [`check_determinism`](sim::Sim::check_determinism) |
-//! | read a run | [`Run`](run::Run): `history`, `observations`, `stats`, `trace()`, `ok_rate`, `p50`, `p99`, `msgs_per_op`, `last`, `fingerprint` |
-//! | check a run | [`check`]: linearizability, invariants, convergence |
+//! | read a run | [`Run`](run::Run): `history`, `observations`, `counters`, `trace()`, `ok_rate`, `p50`, `p99`, `msgs_per_op`, `last`, `fingerprint` |
+//! | check a run | `run.linearizable()`, `run.always(name, pred)` / `eventually` / `at_end` (invariants over what nodes recorded); [`check`]: convergence and the checkers themselves |
 //! | sweep a parameter | [`sweep`](sweep::sweep)`(name, values).trials(n)` (any `Debug` value: numbers, strings, your own enum) then `.simulate(build, measure)` or `.monte_carlo(f)` → [`Table`](table::Table) |
 //! | prove "it can fail" | [`Explorer`](explore::Explorer): `max_losses`, `max_crashes`, `fifo`, `delay_bound` (partial synchrony), `check(property)` → minimal [`Counterexample`](explore::Counterexample) with the `assumptions` it relies on |
 //! | plot | [`plot`]: `line`, `scatter`, `bar`, `histogram`, `cdf`, `heatmap`, `timeline`, `spacetime`; a [`Table`](table::Table) or [`Figure`](plot::Figure) shows itself inline |

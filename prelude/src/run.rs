@@ -1,5 +1,6 @@
 //! [`Run`]: what one seeded run produced — history, observations, counters, and its trace.
 
+use crate::check::{self, InvariantFailure, View};
 use crate::history::History;
 use crate::node::Observation;
 use crate::stats::quantile;
@@ -78,6 +79,35 @@ impl Run {
     /// names the operations that cannot be ordered. See [`crate::check::linearizable`].
     pub fn linearizable(&self) -> Result<(), crate::check::NotLinearizable> {
         crate::check::linearizable(&self.history)
+    }
+
+    /// Whether `pred` held at every instant of what the nodes recorded (see
+    /// [`crate::check::always`]); the failure names nodes as this run does.
+    pub fn always(
+        &self,
+        name: &str,
+        pred: impl FnMut(&View) -> bool,
+    ) -> Result<(), InvariantFailure> {
+        check::always(&self.observations, name, pred).map_err(|e| e.with_names(&self.history.names))
+    }
+
+    /// The first instant at which `pred` held (see [`crate::check::eventually`]).
+    pub fn eventually(
+        &self,
+        name: &str,
+        pred: impl FnMut(&View) -> bool,
+    ) -> Result<Time, InvariantFailure> {
+        check::eventually(&self.observations, name, pred)
+            .map_err(|e| e.with_names(&self.history.names))
+    }
+
+    /// Whether `pred` held once everything was recorded (see [`crate::check::at_end`]).
+    pub fn at_end(
+        &self,
+        name: &str,
+        pred: impl FnOnce(&View) -> bool,
+    ) -> Result<(), InvariantFailure> {
+        check::at_end(&self.observations, name, pred).map_err(|e| e.with_names(&self.history.names))
     }
 
     /// Fraction of operations that succeeded.

@@ -1122,3 +1122,43 @@ fn a_single_server_is_linearizable_and_lazy_replication_is_not() {
     let v = check::linearizable(&lazy.run(0).history).unwrap_err();
     println!("lazy replication caught in {caught}/50 runs; seed 0:\n{v}");
 }
+
+// ---------- invariants over a run's records ----------
+
+#[derive(Clone, Debug)]
+struct Claim;
+
+/// Every server claims leadership at `10 ms × (id + 1)`.
+fn claimant(id: NodeId) -> FnNode<(), Claim> {
+    FnNode::new((), |_, _: &mut Ctx<Claim>, _, _| {})
+        .on_start(move |_, ctx| {
+            ctx.set_timer(ms(10 * (id as u64 + 1)), 0);
+        })
+        .on_timer(|_, ctx, _| ctx.record("leader", 1.0))
+}
+
+#[test]
+fn a_run_names_its_nodes_in_an_invariant_failure() {
+    let run = Sim::new(Net::new())
+        .nodes(3, claimant)
+        .names(["alpha", "beta", "gamma"])
+        .run(1);
+    let one_leader = |v: &check::View| v.count("leader", |x| x == 1.0) <= 1;
+    let err = run.always("one leader", one_leader).unwrap_err();
+    assert_eq!(err.at, ms(20));
+    let msg = err.to_string();
+    assert!(msg.contains("beta recorded leader = 1"), "{msg}");
+    assert!(msg.contains("alpha leader = 1"), "{msg}");
+    // The free function knows no names.
+    let bare = check::always(&run.observations, "one leader", one_leader).unwrap_err();
+    assert!(bare.to_string().contains("n1 recorded leader = 1"));
+    assert_eq!(
+        run.eventually("three leaders", |v| v.count("leader", |x| x == 1.0) == 3),
+        Ok(ms(30))
+    );
+    assert!(run
+        .at_end("nobody leads", |v| v.count("leader", |x| x == 1.0) == 0)
+        .unwrap_err()
+        .to_string()
+        .contains("gamma leader = 1"));
+}

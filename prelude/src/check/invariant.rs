@@ -96,6 +96,26 @@ pub struct InvariantFailure {
     /// The values (node, key, value) at `at`: for `always`, every node's value under the keys
     /// just recorded; otherwise all of them.
     pub values: Vec<(NodeId, String, f64)>,
+    /// Node names by id, so the message calls nodes what the run called them (`Run::always`
+    /// fills them in); empty: nodes are shown as `n<id>`.
+    pub names: Vec<String>,
+}
+
+impl InvariantFailure {
+    /// The same failure, naming nodes as `names` (by id) does.
+    pub fn with_names(self, names: &[String]) -> InvariantFailure {
+        InvariantFailure {
+            names: names.to_vec(),
+            ..self
+        }
+    }
+
+    fn node(&self, id: NodeId) -> String {
+        self.names
+            .get(id)
+            .cloned()
+            .unwrap_or_else(|| format!("n{id}"))
+    }
 }
 
 impl fmt::Display for InvariantFailure {
@@ -107,7 +127,7 @@ impl fmt::Display for InvariantFailure {
                 let causes: Vec<String> = self
                     .cause
                     .iter()
-                    .map(|o| format!("n{} recorded {} = {}", o.node, o.key, o.value))
+                    .map(|o| format!("{} recorded {} = {}", self.node(o.node), o.key, o.value))
                     .collect();
                 if !causes.is_empty() {
                     write!(f, ", when {}", causes.join(" and "))?;
@@ -132,7 +152,7 @@ impl fmt::Display for InvariantFailure {
             .values
             .iter()
             .take(MAX_SHOWN)
-            .map(|(node, key, v)| format!("n{node} {key} = {v}"))
+            .map(|(node, key, v)| format!("{} {key} = {v}", self.node(*node)))
             .collect();
         write!(f, "{}", shown.join(", "))?;
         if self.values.len() > MAX_SHOWN {
@@ -188,6 +208,7 @@ pub fn always(
         at: view.at,
         cause: now.to_vec(),
         values: view.snapshot(Some(&keys)),
+        names: Vec::new(),
     })
 }
 
@@ -233,5 +254,6 @@ fn final_failure(name: &str, expected: Expected, view: &View) -> InvariantFailur
         at: view.at,
         cause: Vec::new(),
         values: view.snapshot(None),
+        names: Vec::new(),
     }
 }
